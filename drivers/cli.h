@@ -1,0 +1,69 @@
+/*
+ * The parkit command line, the same in every mode:
+ *
+ *   parkit threads|ranks|hybrid KERNEL [common options] [kernel options]
+ *   parkit list | help [KERNEL] | --help | --version
+ *
+ * Parsing is pure (no MPI, no I/O): every rank parses the same argv to the
+ * same result, so bad input is found by all ranks alike.
+ */
+#ifndef PARKIT_CLI_H
+#define PARKIT_CLI_H
+
+#include "kernel.h"
+
+#include <stdio.h>
+
+typedef enum parkit_mode {
+  PARKIT_MODE_THREADS, /* one process, T OpenMP threads */
+  PARKIT_MODE_RANKS,   /* P MPI ranks, one thread each */
+  PARKIT_MODE_HYBRID,  /* P MPI ranks, T threads each */
+} parkit_mode;
+
+typedef enum parkit_command_kind {
+  PARKIT_COMMAND_RUN,
+  PARKIT_COMMAND_LIST,
+  PARKIT_COMMAND_HELP,
+  PARKIT_COMMAND_VERSION,
+} parkit_command_kind;
+
+/* Options every kernel takes, in this order (indices into command.common). */
+enum parkit_common_option {
+  PARKIT_COMMON_THREADS,
+  PARKIT_COMMON_REPS,
+  PARKIT_COMMON_WARMUP,
+  PARKIT_COMMON_SEED,
+  PARKIT_COMMON_OUT,
+  PARKIT_COMMON_QUIET,
+  PARKIT_COMMON_COUNT
+};
+
+typedef struct parkit_command {
+  parkit_command_kind kind;
+  parkit_mode mode;
+  const parkit_kernel *kernel; /* RUN; HELP when a kernel was named */
+  parkit_value common[PARKIT_COMMON_COUNT];
+  parkit_value *options; /* kernel->option_count values; free with
+                            parkit_command_free */
+} parkit_command;
+
+extern const parkit_option parkit_common_options[PARKIT_COMMON_COUNT];
+
+const char *parkit_mode_name(parkit_mode mode);
+
+/* Returns 0, or -1 with a one-line message naming the bad word and what is
+ * allowed. Never prints. */
+int parkit_command_parse(int argc, char **argv, parkit_command *command,
+                         char *message, size_t size);
+void parkit_command_free(parkit_command *command);
+
+void parkit_print_usage(FILE *stream);
+void parkit_print_list(FILE *stream);
+void parkit_print_kernel_help(FILE *stream, const parkit_kernel *kernel);
+
+/* The kernel registry (registry.c, expanded from kernels/registry.h). */
+int parkit_kernel_count(void);
+const parkit_kernel *parkit_kernel_at(int index);
+const parkit_kernel *parkit_kernel_find(const char *name);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * parkit: run one kernel as threads, ranks or a hybrid, and record it.
+ *
+ * main() reads as the outline of a run:
+ *   prolog  parse the command line, start MPI, check the launch and the
+ *           input on every rank and agree on it before any collective work;
+ *   work    warn about placement, run the kernel through the runner;
+ *   epilog  write the HDF5 result file, print the summary, exit with the
+ *           verification's verdict.
+ * Bad input ends every rank together with one message and exit status 2.
+ * A failure once the kernel has started aborts the whole job (the other
+ * ranks may be inside a collective call) with a message naming the rank and
+ * the phase, exit status 1. A failed verification exits with 3.
+ */
+#include "build_info.h"
+#include "check.h"
+#include "cli.h"
+#include "output_path.h"
+#include "placement.h"
+#include "provenance.h"
+#include "result_file.h"
+#include "run_record.h"
+#include "runner.h"
+#include "summary.h"
+
+#include <hdf5.h>
+#include <mpi.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum exit_status {
+  EXIT_VERIFIED = 0,
+  EXIT_RUN_FAILED = 1,
+  EXIT_BAD_INPUT = 2,
+  EXIT_NOT_VERIFIED = 3,
+};
+
+typedef struct prepared_run {
+  parkit_command command;
+  parkit_placement placement;
+  parkit_context context;
+  parkit_provenance provenance;
+  char path[4096];
+} prepared_run;
+
+/* Commands that need no MPI: list, help, --version. */
+static int run_without_mpi(const parkit_command *command) {
+  switch (command->kind) {
+  case PARKIT_COMMAND_LIST:
+    parkit_print_list(stdout);
+    break;
+  case PARKIT_COMMAND_HELP:
+    if (command->kernel)
+      parkit_print_kernel_help(stdout, command->kernel);
+    else
+      parkit_print_usage(stdout);
+    break;
+  case PARKIT_COMMAND_VERSION:
+    printf("parkit %s (%s)\n", PARKIT_VERSION, PARKIT_GIT_COMMIT);
+    break;
+  case PARKIT_COMMAND_RUN:
+    break;
+  }
+  return EXIT_VERIFIED;
+}
+
+/* Collective. True when any rank failed; the message of the lowest failing
+ * rank is then in `message` on rank 0. */
+static bool any_rank_failed(bool failed, char *message, int size,
+                            MPI_Comm world) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &ranks);
+  int candidate = failed ? rank : ranks, first = ranks;
+  MPI_Allreduce(&candidate, &first, 1, MPI_INT, MPI_MIN, world);
+  if (first == ranks)
+    return false;
+  if (first != 0)
+    MPI_Bcast(message, size, MPI_CHAR, first, world);
+  return true;
+}
+
+/* Checks the kernel's own rules and that the problem fits in memory. */
+static int check_problem(prepared_run *run, char *message, size_t size) {
+  const parkit_kernel *kernel = run->command.kernel;
+  if (kernel->validate &&
+      kernel->validate(&run->context, run->command.options, message, size) !=
+          0)
+    return -1;
+  double mine = kernel->memory_bytes(&run->context, run->command.options);
+  double on_node = 0;
+  MPI_Allreduce(&mine, &on_node, 1, MPI_DOUBLE, MPI_SUM,
+                run->placement.node_comm);
+  double available = parkit_memory_available();
+  if (available > 0 && on_node > available) {
+    snprintf(message, size,
+             "%s needs %.0f bytes (%.2f GiB) on node %s (%d rank%s), but only "
+             "%.0f bytes (%.2f GiB) are available; choose a smaller problem "
+             "or more nodes",
+             kernel->name, on_node, on_node / 1073741824.0,
+             run->placement.host, run->placement.node_size,
+             run->placement.node_size == 1 ? "" : "s", available,
+             available / 1073741824.0);
+    return -1;
+  }
+  return 0;
+}
+
+/* Everything that can be wrong with the input, found before any collective
+ * work. Not collective itself, except for the node memory sum. */
+static int check_input(prepared_run *run, int argc, char **argv,
+                       MPI_Comm world, char *message, size_t size) {
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &ranks);
+  if (parkit_command_parse(argc, argv, &run->command, message, size) != 0)
+    return -1;
+  int threads = 1;
+  if (parkit_choose_threads(&run->command, &run->placement, ranks, &threads,
+                            message, size) != 0)
+    return -1;
+  run->context = (parkit_context){
+      .comm = MPI_COMM_NULL,
+      .rank = rank,
+      .size = ranks,
+      .threads = threads,
+      .seed = (uint64_t)run->command.common[PARKIT_COMMON_SEED].integer,
+  };
+  return 0;
+}
+
+/* The output location is checked (and created) by rank 0 only, after all
+ * other input checks passed, so bad input leaves nothing behind. */
+static int prepare_output(prepared_run *run, char *message, size_t size) {
+  return parkit_output_path_prepare(
+      run->command.common[PARKIT_COMMON_OUT].text, run->command.kernel->name,
+      parkit_mode_name(run->command.mode), run->context.size,
+      run->context.threads, run->path, sizeof run->path, message, size);
+}
+
+/* Prolog. Returns EXIT_VERIFIED to go on, or the exit status to stop with;
+ * on failure rank 0 has printed the reason. Collective. */
+static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
+  char message[1024] = "";
+  int rank = 0;
+  MPI_Comm_rank(world, &rank);
+  bool failed = parkit_placement_init(&run->placement, world) != 0;
+  if (failed)
+    snprintf(message, sizeof message, "%s", parkit_error_message());
+  if (any_rank_failed(failed, message, sizeof message, world)) {
+    if (rank == 0)
+      fprintf(stderr, "parkit: error: %s\n", message);
+    return EXIT_RUN_FAILED;
+  }
+  failed = check_input(run, argc, argv, world, message, sizeof message) != 0;
+  bool input_failed = any_rank_failed(failed, message, sizeof message, world);
+  if (!input_failed) {
+    failed = check_problem(run, message, sizeof message) != 0;
+    input_failed = any_rank_failed(failed, message, sizeof message, world);
+  }
+  if (!input_failed) {
+    failed = rank == 0 && prepare_output(run, message, sizeof message) != 0;
+    input_failed = any_rank_failed(failed, message, sizeof message, world);
+  }
+  if (input_failed) {
+    if (rank == 0)
+      fprintf(stderr, "parkit: error: %s\n", message);
+    return EXIT_BAD_INPUT;
+  }
+  MPI_Bcast(run->path, sizeof run->path, MPI_CHAR, 0, world);
+  return EXIT_VERIFIED;
+}
+
+/* Ends every rank after a failure inside the kernel or the writer. */
+static _Noreturn void abort_run(const prepared_run *run, const char *phase) {
+  fprintf(stderr, "parkit: error: rank %d of %d (host %s) failed in %s: %s\n",
+          run->context.rank, run->context.size, run->placement.host, phase,
+          parkit_error_message());
+  fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, EXIT_RUN_FAILED);
+  exit(EXIT_RUN_FAILED);
+}
+
+static void start_context(prepared_run *run, MPI_Comm world) {
+  if (MPI_Comm_dup(world, &run->context.comm) != MPI_SUCCESS ||
+      MPI_Comm_set_errhandler(run->context.comm, MPI_ERRORS_RETURN) !=
+          MPI_SUCCESS) {
+    parkit_error_set(__FILE__, __LINE__, "cannot create the kernel's "
+                                         "communicator");
+    abort_run(run, "setup");
+  }
+  omp_set_dynamic(0);
+  omp_set_num_threads(run->context.threads);
+}
+
+static int work_and_epilog(prepared_run *run, int argc, char **argv,
+                           int thread_level, MPI_Comm world) {
+  const parkit_command *command = &run->command;
+  bool quiet = command->common[PARKIT_COMMON_QUIET].flag;
+  if (parkit_provenance_collect(&run->provenance, argc, argv, thread_level,
+                                world) != 0)
+    abort_run(run, "provenance");
+  if (parkit_warn_about_placement(&run->placement, command,
+                                  run->context.threads, argc, argv,
+                                  world) != 0)
+    abort_run(run, "placement check");
+  start_context(run, world);
+  parkit_runner_settings settings = {
+      .repetitions = (int)command->common[PARKIT_COMMON_REPS].integer,
+      .warmup = (int)command->common[PARKIT_COMMON_WARMUP].integer,
+      .progress = !quiet,
+  };
+  parkit_run_result result;
+  const char *phase = NULL;
+  if (parkit_run_kernel(command->kernel, &run->context, command->options,
+                        &settings, &result, &phase) != 0)
+    abort_run(run, phase);
+  parkit_run_record record = {.command = command,
+                              .context = &run->context,
+                              .placement = &run->placement,
+                              .result = &result,
+                              .provenance = &run->provenance};
+  parkit_utc_now(record.finished_utc, sizeof record.finished_utc);
+  MPI_Bcast(record.finished_utc, sizeof record.finished_utc, MPI_CHAR, 0,
+            world);
+  snprintf(record.path, sizeof record.path, "%s", run->path);
+  if (parkit_result_file_write(&record, world) != 0)
+    abort_run(run, "writing the result file");
+  if (run->context.rank == 0) {
+    if (!quiet)
+      parkit_print_summary(stdout, &record);
+    parkit_print_key_values(stdout, &record);
+    fflush(stdout);
+  }
+  int status = result.verdict.passed ? EXIT_VERIFIED : EXIT_NOT_VERIFIED;
+  if (!result.verdict.passed && run->context.rank == 0)
+    fprintf(stderr, "parkit: error: %s verification failed: %s\n",
+            command->kernel->name, result.verdict.message);
+  parkit_run_result_free(&result);
+  MPI_Comm_free(&run->context.comm);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  parkit_command command;
+  char message[1024];
+  /* list, help and --version (and their mistakes) need no MPI. */
+  bool parsed = parkit_command_parse(argc, argv, &command, message,
+                                     sizeof message) == 0;
+  if (parsed && command.kind != PARKIT_COMMAND_RUN)
+    return run_without_mpi(&command);
+  parkit_command_free(&command);
+  bool is_run = argc > 1 && (strcmp(argv[1], "threads") == 0 ||
+                             strcmp(argv[1], "ranks") == 0 ||
+                             strcmp(argv[1], "hybrid") == 0);
+  if (!is_run) {
+    fprintf(stderr, "parkit: error: %s\n", message);
+    return EXIT_BAD_INPUT;
+  }
+
+  int thread_level = MPI_THREAD_SINGLE;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as messages */
+
+  prepared_run run;
+  memset(&run, 0, sizeof run);
+  int status = prepare(&run, argc, argv, MPI_COMM_WORLD);
+  if (status == EXIT_VERIFIED)
+    status = work_and_epilog(&run, argc, argv, thread_level, MPI_COMM_WORLD);
+  parkit_command_free(&run.command);
+  parkit_placement_free(&run.placement);
+  MPI_Finalize();
+  return status;
+}

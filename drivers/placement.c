@@ -1,0 +1,346 @@
+#include "placement.h"
+
+#include "check.h"
+#include "options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void parkit_format_cpuset(const cpu_set_t *cpus, char *text, size_t size) {
+  size_t used = 0;
+  text[0] = '\0';
+  for (int cpu = 0; cpu < CPU_SETSIZE && used < size; ++cpu) {
+    if (!CPU_ISSET(cpu, cpus))
+      continue;
+    int last = cpu;
+    while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, cpus))
+      ++last;
+    int written = last > cpu ? snprintf(text + used, size - used, "%s%d-%d",
+                                        used ? "," : "", cpu, last)
+                             : snprintf(text + used, size - used, "%s%d",
+                                        used ? "," : "", cpu);
+    if (written < 0)
+      break;
+    used += (size_t)written;
+    cpu = last;
+  }
+}
+
+/* Reads one integer from a sysfs file; -1 when unreadable. */
+static long read_sysfs_integer(const char *path) {
+  FILE *file = fopen(path, "r");
+  if (file == NULL)
+    return -1;
+  long value = -1;
+  if (fscanf(file, "%ld", &value) != 1)
+    value = -1;
+  fclose(file);
+  return value;
+}
+
+/* Physical cores among the CPUs of `cpus`: hyperthreads of one core count
+ * once. Falls back to the CPU count where the topology cannot be read. */
+static int count_cores(const cpu_set_t *cpus) {
+  long seen[CPU_SETSIZE];
+  int cores = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, cpus))
+      continue;
+    char path[128];
+    snprintf(path, sizeof path,
+             "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
+    long core = read_sysfs_integer(path);
+    snprintf(path, sizeof path,
+             "/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
+             cpu);
+    long package = read_sysfs_integer(path);
+    long key = (core < 0 || package < 0) ? -1 - cpu : package * 65536 + core;
+    bool known = false;
+    for (int i = 0; i < cores && !known; ++i)
+      known = seen[i] == key;
+    if (!known)
+      seen[cores++] = key;
+  }
+  return cores;
+}
+
+static int find_node(parkit_placement *placement, MPI_Comm world) {
+  int world_rank = 0;
+  PARKIT_MPI_CALL(MPI_Comm_rank(world, &world_rank));
+  PARKIT_MPI_CALL(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, world_rank,
+                                      MPI_INFO_NULL, &placement->node_comm));
+  PARKIT_MPI_CALL(MPI_Comm_rank(placement->node_comm, &placement->node_rank));
+  PARKIT_MPI_CALL(MPI_Comm_size(placement->node_comm, &placement->node_size));
+  /* Node leaders number the nodes; everyone learns the count and maximum. */
+  MPI_Comm leaders;
+  PARKIT_MPI_CALL(MPI_Comm_split(world, placement->node_rank == 0 ? 0 : 1,
+                                 world_rank, &leaders));
+  int leader_rank = 0;
+  PARKIT_MPI_CALL(MPI_Comm_rank(leaders, &leader_rank));
+  placement->node_index = leader_rank;
+  PARKIT_MPI_CALL(
+      MPI_Bcast(&placement->node_index, 1, MPI_INT, 0, placement->node_comm));
+  PARKIT_MPI_CALL(MPI_Comm_free(&leaders));
+  int is_leader = placement->node_rank == 0;
+  PARKIT_MPI_CALL(MPI_Allreduce(&is_leader, &placement->node_count, 1, MPI_INT,
+                                MPI_SUM, world));
+  PARKIT_MPI_CALL(MPI_Allreduce(&placement->node_size,
+                                &placement->max_ranks_on_node, 1, MPI_INT,
+                                MPI_MAX, world));
+  /* The node's cores: the union of its ranks' masks. */
+  cpu_set_t node_cpus;
+  PARKIT_MPI_CALL(MPI_Allreduce(&placement->cpus, &node_cpus,
+                                (int)sizeof(cpu_set_t), MPI_BYTE, MPI_BOR,
+                                placement->node_comm));
+  placement->node_cores = count_cores(&node_cpus);
+  return 0;
+}
+
+int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
+  memset(placement, 0, sizeof *placement);
+  placement->node_comm = MPI_COMM_NULL;
+  PARKIT_CHECK(sched_getaffinity(0, sizeof placement->cpus,
+                                 &placement->cpus) == 0,
+               "sched_getaffinity failed");
+  placement->cpu_count = CPU_COUNT(&placement->cpus);
+  placement->core_count = count_cores(&placement->cpus);
+  parkit_format_cpuset(&placement->cpus, placement->cpuset_text,
+                       sizeof placement->cpuset_text);
+  if (gethostname(placement->host, sizeof placement->host) != 0)
+    snprintf(placement->host, sizeof placement->host, "unknown");
+  placement->host[sizeof placement->host - 1] = '\0';
+  PARKIT_CALL(find_node(placement, world));
+  PARKIT_MPI_CALL(
+      MPI_Comm_set_errhandler(placement->node_comm, MPI_ERRORS_RETURN));
+  return 0;
+}
+
+void parkit_placement_free(parkit_placement *placement) {
+  if (placement->node_comm != MPI_COMM_NULL)
+    MPI_Comm_free(&placement->node_comm);
+}
+
+/* OMP_NUM_THREADS: "4", or a nested list "4,2" whose first entry counts. */
+static int threads_from_environment(int *threads, char *message,
+                                    size_t size) {
+  const char *text = getenv("OMP_NUM_THREADS");
+  if (text == NULL)
+    return 1; /* not set */
+  char first[32];
+  size_t length = strcspn(text, ",");
+  snprintf(first, sizeof first, "%.*s", (int)(length < 31 ? length : 31),
+           text);
+  int64_t value = 0;
+  if (length >= 31 || !parkit_parse_int64(first, &value) || value < 1 ||
+      value > 4096) {
+    snprintf(message, size,
+             "OMP_NUM_THREADS='%s' is not a thread count; allowed: an integer "
+             "in 1..4096 (or unset it)",
+             text);
+    return -1;
+  }
+  *threads = (int)value;
+  return 0;
+}
+
+int parkit_choose_threads(const parkit_command *command,
+                          const parkit_placement *placement, int world_size,
+                          int *threads, char *message, size_t size) {
+  const parkit_value *option = &command->common[PARKIT_COMMON_THREADS];
+  const char *kernel = command->kernel->name;
+  switch (command->mode) {
+  case PARKIT_MODE_THREADS:
+    if (world_size > 1) {
+      snprintf(message, size,
+               "threads mode runs one process, but this launch has %d MPI "
+               "ranks; run 'parkit threads %s' without mpirun, or "
+               "'mpirun -np %d parkit ranks %s' (or hybrid --threads T)",
+               world_size, kernel, world_size, kernel);
+      return -1;
+    }
+    break;
+  case PARKIT_MODE_RANKS:
+    if (option->is_set && option->integer > 1) {
+      snprintf(message, size,
+               "ranks mode runs one thread per rank, but --threads %lld was "
+               "given; run 'mpirun -np %d parkit hybrid %s --threads %lld' "
+               "for threads inside ranks",
+               (long long)option->integer, world_size, kernel,
+               (long long)option->integer);
+      return -1;
+    }
+    *threads = 1;
+    return 0;
+  case PARKIT_MODE_HYBRID:
+    break;
+  }
+  if (option->is_set) {
+    *threads = (int)option->integer;
+    return 0;
+  }
+  int from_environment = 0;
+  int found = threads_from_environment(&from_environment, message, size);
+  if (found < 0)
+    return -1;
+  *threads = found == 0 ? from_environment
+                        : (placement->core_count > 0 ? placement->core_count
+                                                     : 1);
+  return 0;
+}
+
+/* "parkit hybrid matmul --n 512" from argv, for the fix lines. */
+static void join_arguments(int argc, char **argv, char *text, size_t size) {
+  size_t used = (size_t)snprintf(text, size, "parkit");
+  for (int i = 1; i < argc && used < size; ++i)
+    used += (size_t)snprintf(text + used, size - used, " %s", argv[i]);
+}
+
+static bool under_slurm(void) { return getenv("SLURM_JOB_ID") != NULL; }
+
+static void warn_thin_binding(const parkit_command *command, int threads,
+                              int thin_ranks, int fewest_cores, int ranks,
+                              const char *arguments) {
+  fprintf(stderr,
+          "parkit: warning: %d of %d ranks may run on only %d core%s but "
+          "start %d threads each: the threads will share %s.\n",
+          thin_ranks, ranks, fewest_cores, fewest_cores == 1 ? "" : "s",
+          threads, fewest_cores == 1 ? "it" : "them");
+  if (under_slurm())
+    fprintf(stderr,
+            "parkit:   fix: srun --cpus-per-task=%d --cpu-bind=cores %s\n",
+            threads, arguments);
+  else if (command->mode == PARKIT_MODE_THREADS)
+    fprintf(stderr,
+            "parkit:   fix: give the process %d cores (taskset -c, or "
+            "--bind-to none), or run %s --threads %d\n",
+            threads, arguments, fewest_cores);
+  else
+    fprintf(stderr,
+            "parkit:   fix: mpirun -np %d --map-by slot:PE=%d --bind-to core "
+            "%s\n"
+            "parkit:   or:  mpirun -np %d --bind-to none -x OMP_PLACES=cores "
+            "-x OMP_PROC_BIND=close %s\n",
+            ranks, threads, arguments, ranks, arguments);
+}
+
+static void warn_oversubscribed(const parkit_command *command, int threads,
+                                int ranks_on_node, int cores) {
+  fprintf(stderr,
+          "parkit: warning: oversubscribed: %d rank%s x %d thread%s = %d "
+          "workers on a node with %d core%s available; timings will include "
+          "time-sharing.\n",
+          ranks_on_node, ranks_on_node == 1 ? "" : "s", threads,
+          threads == 1 ? "" : "s", ranks_on_node * threads, cores,
+          cores == 1 ? "" : "s");
+  const char *kernel = command->kernel->name;
+  switch (command->mode) {
+  case PARKIT_MODE_THREADS:
+    fprintf(stderr, "parkit:   fix: parkit threads %s --threads %d ...\n",
+            kernel, cores);
+    break;
+  case PARKIT_MODE_RANKS:
+    fprintf(stderr, "parkit:   fix: mpirun -np %d parkit ranks %s ...\n",
+            cores, kernel);
+    break;
+  case PARKIT_MODE_HYBRID:
+    if (cores >= ranks_on_node)
+      fprintf(stderr,
+              "parkit:   fix: mpirun -np %d --map-by slot:PE=%d --bind-to "
+              "core parkit hybrid %s --threads %d ...\n",
+              ranks_on_node, cores / ranks_on_node, kernel,
+              cores / ranks_on_node);
+    else
+      fprintf(stderr,
+              "parkit:   fix: mpirun -np %d parkit hybrid %s --threads 1 "
+              "...\n",
+              cores, kernel);
+    break;
+  }
+}
+
+int parkit_warn_about_placement(const parkit_placement *placement,
+                                const parkit_command *command, int threads,
+                                int argc, char **argv, MPI_Comm world) {
+  int rank = 0, ranks = 1;
+  PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
+  PARKIT_MPI_CALL(MPI_Comm_size(world, &ranks));
+  int thin = placement->core_count < threads ? 1 : 0;
+  int thin_ranks = 0, fewest_cores = 0;
+  PARKIT_MPI_CALL(
+      MPI_Allreduce(&thin, &thin_ranks, 1, MPI_INT, MPI_SUM, world));
+  PARKIT_MPI_CALL(MPI_Allreduce(&placement->core_count, &fewest_cores, 1,
+                                MPI_INT, MPI_MIN, world));
+  /* Rank 0 finds the most crowded node: workers minus cores. */
+  int mine[2] = {placement->node_size, placement->node_cores};
+  int *all = NULL;
+  if (rank == 0)
+    PARKIT_ALLOCATE(all, 2 * ranks);
+  PARKIT_MPI_CALL(MPI_Gather(mine, 2, MPI_INT, all, 2, MPI_INT, 0, world));
+  if (rank != 0)
+    return 0;
+  int worst = 0;
+  for (int r = 1; r < ranks; ++r)
+    if (all[2 * r] * threads - all[2 * r + 1] >
+        all[2 * worst] * threads - all[2 * worst + 1])
+      worst = r;
+  int ranks_on_node = all[2 * worst], node_cores = all[2 * worst + 1];
+  free(all);
+  char arguments[1024];
+  join_arguments(argc, argv, arguments, sizeof arguments);
+  if (ranks_on_node * threads > node_cores)
+    warn_oversubscribed(command, threads, ranks_on_node, node_cores);
+  if (thin_ranks > 0)
+    warn_thin_binding(command, threads, thin_ranks, fewest_cores, ranks,
+                      arguments);
+  return 0;
+}
+
+/* A cgroup v2 or v1 memory limit minus current usage; negative if none. */
+static double cgroup_memory_left(void) {
+  static const char *const limits[][2] = {
+      {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+      {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
+       "/sys/fs/cgroup/memory/memory.usage_in_bytes"},
+  };
+  for (size_t i = 0; i < sizeof limits / sizeof limits[0]; ++i) {
+    FILE *file = fopen(limits[i][0], "r");
+    if (file == NULL)
+      continue;
+    double limit = -1;
+    char text[64] = "";
+    if (fscanf(file, "%63s", text) == 1 && strcmp(text, "max") != 0)
+      limit = strtod(text, NULL);
+    fclose(file);
+    if (limit <= 0 || limit > 1e18)
+      continue;
+    file = fopen(limits[i][1], "r");
+    double used = 0;
+    if (file) {
+      if (fscanf(file, "%lf", &used) != 1)
+        used = 0;
+      fclose(file);
+    }
+    return limit - used;
+  }
+  return -1;
+}
+
+double parkit_memory_available(void) {
+  FILE *file = fopen("/proc/meminfo", "r");
+  double available = -1;
+  if (file) {
+    char line[256];
+    while (fgets(line, sizeof line, file))
+      if (sscanf(line, "MemAvailable: %lf kB", &available) == 1) {
+        available *= 1024.0;
+        break;
+      }
+    fclose(file);
+  }
+  double cgroup = cgroup_memory_left();
+  if (cgroup >= 0 && (available < 0 || cgroup < available))
+    available = cgroup;
+  return available;
+}

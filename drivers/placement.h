@@ -1,0 +1,60 @@
+/*
+ * Where the ranks run: each rank's CPU mask and cores, the node it shares
+ * with other ranks (MPI_COMM_TYPE_SHARED), the thread count the launch
+ * implies, and the checks and warnings about a launch that does not fit its
+ * mode or its cores.
+ */
+#ifndef PARKIT_PLACEMENT_H
+#define PARKIT_PLACEMENT_H
+
+#include "cli.h"
+
+#include <mpi.h>
+#include <sched.h>
+#include <stdbool.h>
+
+#define PARKIT_CPUSET_TEXT 256
+#define PARKIT_HOST_TEXT 64
+
+typedef struct parkit_placement {
+  cpu_set_t cpus;                      /* this rank's mask at start-up */
+  int cpu_count;                       /* CPUs in the mask */
+  int core_count;                      /* distinct physical cores in it */
+  char cpuset_text[PARKIT_CPUSET_TEXT]; /* e.g. "0-3,8" */
+  char host[PARKIT_HOST_TEXT];
+  MPI_Comm node_comm;    /* the ranks on this node */
+  int node_rank;         /* this rank's index on its node */
+  int node_size;         /* ranks on this node */
+  int node_index;        /* 0 .. node_count-1, in order of lowest rank */
+  int node_count;        /* nodes in the job */
+  int node_cores;        /* cores in the union of the node's rank masks */
+  int max_ranks_on_node; /* over all nodes */
+} parkit_placement;
+
+/* Collective over `world`. */
+int parkit_placement_init(parkit_placement *placement, MPI_Comm world);
+void parkit_placement_free(parkit_placement *placement);
+
+/* Decides the thread count from the mode, --threads and OMP_NUM_THREADS and
+ * checks that the mode fits the launch (e.g. threads mode is one process).
+ * Not collective: every rank reaches the same answer. Returns 0, or -1 with a
+ * one-line message that says what to run instead. */
+int parkit_choose_threads(const parkit_command *command,
+                          const parkit_placement *placement, int world_size,
+                          int *threads, char *message, size_t size);
+
+/* Collective. Rank 0 prints to stderr, before any work, the warnings that a
+ * launch oversubscribes a node or binds a rank's threads to fewer cores than
+ * threads, each with the command line that fixes it. */
+int parkit_warn_about_placement(const parkit_placement *placement,
+                                const parkit_command *command, int threads,
+                                int argc, char **argv, MPI_Comm world);
+
+/* Writes a CPU set as "0-3,8" (empty string for an empty set). */
+void parkit_format_cpuset(const cpu_set_t *cpus, char *text, size_t size);
+
+/* Bytes of memory this node can still give (MemAvailable, lowered to a
+ * cgroup limit if one applies); a negative value when unknown. */
+double parkit_memory_available(void);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * Provenance: how, where, with what and from which source a run was made.
+ * Collected on rank 0 and broadcast, so every rank holds the same text (the
+ * result file's attributes must be written with identical values).
+ */
+#ifndef PARKIT_PROVENANCE_H
+#define PARKIT_PROVENANCE_H
+
+#include <mpi.h>
+
+typedef struct parkit_provenance {
+  char command_line[4096];
+  char compiler[256];
+  char compile_flags[1024];
+  char build_type[32];
+  int march_native; /* built with -march=native */
+  char git_commit[64];
+  char parkit_version[32];
+  char mpi_library_version[MPI_MAX_LIBRARY_VERSION_STRING];
+  char mpi_version[32];
+  char mpi_thread_level[32];
+  char hdf5_version[32];
+  char openmp_version[64];
+  char started_utc[32];
+  /* SLURM_*, OMP_*, GOMP_*, OMPI_*, PMIX_RANK-free launcher and HDF5_*
+   * variables of rank 0, "NAME=value" lines separated by '\n'. */
+  char environment[16384];
+} parkit_provenance;
+
+/* Collective over `world`. thread_level is MPI_Init_thread's `provided`. */
+int parkit_provenance_collect(parkit_provenance *provenance, int argc,
+                              char **argv, int thread_level, MPI_Comm world);
+
+/* The current time in UTC as "2026-11-23T20:41:07Z". */
+void parkit_utc_now(char *text, size_t size);
+
+#endif

@@ -1,0 +1,379 @@
+#include "result_file.h"
+
+#include "check.h"
+#include "options.h"
+#include "output_path.h"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Every helper below closes the HDF5 objects it opens on success. On failure
+ * it returns at once: the run is then aborted, and the .tmp file left behind
+ * is recognisable as unfinished. */
+
+static int attribute_string(hid_t object, const char *name,
+                            const char *value) {
+  hid_t type, space, attribute;
+  PARKIT_H5_CALL(type = H5Tcopy(H5T_C_S1));
+  PARKIT_H5_CALL(H5Tset_size(type, H5T_VARIABLE));
+  PARKIT_H5_CALL(H5Tset_cset(type, H5T_CSET_UTF8));
+  PARKIT_H5_CALL(space = H5Screate(H5S_SCALAR));
+  PARKIT_H5_CALL(attribute = H5Acreate2(object, name, type, space,
+                                        H5P_DEFAULT, H5P_DEFAULT));
+  PARKIT_H5_CALL(H5Awrite(attribute, type, &value));
+  PARKIT_H5_CALL(H5Aclose(attribute));
+  PARKIT_H5_CALL(H5Sclose(space));
+  PARKIT_H5_CALL(H5Tclose(type));
+  return 0;
+}
+
+static int attribute_number(hid_t object, const char *name, hid_t file_type,
+                            hid_t memory_type, const void *value) {
+  hid_t space, attribute;
+  PARKIT_H5_CALL(space = H5Screate(H5S_SCALAR));
+  PARKIT_H5_CALL(attribute = H5Acreate2(object, name, file_type, space,
+                                        H5P_DEFAULT, H5P_DEFAULT));
+  PARKIT_H5_CALL(H5Awrite(attribute, memory_type, value));
+  PARKIT_H5_CALL(H5Aclose(attribute));
+  PARKIT_H5_CALL(H5Sclose(space));
+  return 0;
+}
+
+static int attribute_integer(hid_t object, const char *name, int64_t value) {
+  return attribute_number(object, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                          &value);
+}
+
+static int attribute_real(hid_t object, const char *name, double value) {
+  return attribute_number(object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                          &value);
+}
+
+/* A fixed-length string type of `width` bytes (NUL-padded, UTF-8). */
+static hid_t fixed_string_type(size_t width) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  if (type < 0 || H5Tset_size(type, width) < 0 ||
+      H5Tset_strpad(type, H5T_STR_NULLPAD) < 0 ||
+      H5Tset_cset(type, H5T_CSET_UTF8) < 0)
+    return -1;
+  return type;
+}
+
+/* Creates dataset `name` of `rank` dimensions; every rank writes the block
+ * that starts at `start` with extent `count` (an empty block is allowed),
+ * collectively. */
+static int write_block(hid_t parent, const char *name, hid_t file_type,
+                       hid_t memory_type, int rank, const hsize_t *dims,
+                       const hsize_t *start, const hsize_t *count,
+                       const void *data, const char *units,
+                       const char *description) {
+  hid_t file_space, memory_space, dataset, transfer;
+  PARKIT_H5_CALL(file_space = rank ? H5Screate_simple(rank, dims, NULL)
+                                   : H5Screate(H5S_SCALAR));
+  PARKIT_H5_CALL(dataset = H5Dcreate2(parent, name, file_type, file_space,
+                                      H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  hsize_t elements = 1;
+  for (int d = 0; d < rank; ++d)
+    elements *= count[d];
+  if (rank == 0)
+    elements = count ? count[0] : 0;
+  hsize_t memory_extent = elements ? elements : 1;
+  PARKIT_H5_CALL(memory_space = H5Screate_simple(1, &memory_extent, NULL));
+  if (elements == 0) {
+    PARKIT_H5_CALL(H5Sselect_none(memory_space));
+    PARKIT_H5_CALL(H5Sselect_none(file_space));
+  } else if (rank > 0) {
+    PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start,
+                                       NULL, count, NULL));
+  }
+  PARKIT_H5_CALL(transfer = H5Pcreate(H5P_DATASET_XFER));
+  PARKIT_H5_CALL(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE));
+  PARKIT_H5_CALL(H5Dwrite(dataset, memory_type, memory_space, file_space,
+                          transfer, data));
+  if (units)
+    PARKIT_CALL(attribute_string(dataset, "units", units));
+  if (description)
+    PARKIT_CALL(attribute_string(dataset, "description", description));
+  PARKIT_H5_CALL(H5Pclose(transfer));
+  PARKIT_H5_CALL(H5Sclose(memory_space));
+  PARKIT_H5_CALL(H5Sclose(file_space));
+  PARKIT_H5_CALL(H5Dclose(dataset));
+  return 0;
+}
+
+/* A dataset [ranks, width...] where each rank writes its own row. */
+static int write_rank_rows(hid_t parent, const char *name, hid_t file_type,
+                           hid_t memory_type, int ranks, int rank,
+                           hsize_t row_length, const void *row,
+                           const char *units, const char *description) {
+  hsize_t dims[2] = {(hsize_t)ranks, row_length};
+  hsize_t start[2] = {(hsize_t)rank, 0}, count[2] = {1, row_length};
+  return write_block(parent, name, file_type, memory_type,
+                     row_length ? 2 : 1, dims, start, count, row, units,
+                     description);
+}
+
+/* A dataset that holds the same values on every rank: rank 0 writes it. */
+static int write_shared(hid_t parent, const char *name, hid_t file_type,
+                        hid_t memory_type, bool is_array, hsize_t length,
+                        const void *data, int rank, const char *units,
+                        const char *description) {
+  hsize_t start = 0, count = rank == 0 ? length : 0;
+  if (!is_array) {
+    hsize_t scalar_count = rank == 0 ? 1 : 0;
+    return write_block(parent, name, file_type, memory_type, 0, NULL, NULL,
+                       &scalar_count, data, units, description);
+  }
+  return write_block(parent, name, file_type, memory_type, 1, &length, &start,
+                     &count, data, units, description);
+}
+
+static int write_parameters(hid_t file, const parkit_command *command) {
+  const parkit_kernel *kernel = command->kernel;
+  for (int i = 0; i < kernel->option_count; ++i) {
+    const parkit_option *option = &kernel->options[i];
+    const parkit_value *value = &command->options[i];
+    char word[128], unit_name[96];
+    switch (option->type) {
+    case PARKIT_OPTION_INT:
+      PARKIT_CALL(attribute_integer(file, option->name, value->integer));
+      break;
+    case PARKIT_OPTION_DOUBLE:
+      PARKIT_CALL(attribute_real(file, option->name, value->real));
+      break;
+    case PARKIT_OPTION_CHOICE:
+      parkit_choice_word(option->choices, value->choice, word, sizeof word);
+      PARKIT_CALL(attribute_string(file, option->name, word));
+      break;
+    case PARKIT_OPTION_TEXT:
+      PARKIT_CALL(attribute_string(file, option->name,
+                                   value->text ? value->text : ""));
+      break;
+    case PARKIT_OPTION_FLAG:
+      PARKIT_CALL(attribute_integer(file, option->name, value->flag));
+      break;
+    }
+    snprintf(unit_name, sizeof unit_name, "%s_unit", option->name);
+    PARKIT_CALL(attribute_string(file, unit_name, option->unit));
+  }
+  return 0;
+}
+
+static int write_summary_attributes(hid_t file,
+                                    const parkit_run_record *record) {
+  const parkit_run_result *result = record->result;
+  const parkit_command *command = record->command;
+  const parkit_provenance *provenance = record->provenance;
+  PARKIT_CALL(attribute_integer(file, "layout_version", PARKIT_LAYOUT_VERSION));
+  PARKIT_CALL(
+      attribute_string(file, "parkit_version", provenance->parkit_version));
+  PARKIT_CALL(attribute_string(file, "kernel", command->kernel->name));
+  PARKIT_CALL(attribute_string(file, "mode", parkit_mode_name(command->mode)));
+  PARKIT_CALL(attribute_integer(file, "ranks", record->context->size));
+  PARKIT_CALL(attribute_integer(file, "threads", record->context->threads));
+  PARKIT_CALL(attribute_integer(file, "nodes", record->placement->node_count));
+  PARKIT_CALL(attribute_integer(file, "workers", (int64_t)record->context->size *
+                                                     record->context->threads));
+  PARKIT_CALL(attribute_integer(file, "repetitions", result->repetitions));
+  PARKIT_CALL(attribute_integer(
+      file, "warmup", command->common[PARKIT_COMMON_WARMUP].integer));
+  PARKIT_CALL(attribute_integer(file, "seed", (int64_t)record->context->seed));
+  PARKIT_CALL(write_parameters(file, command));
+  PARKIT_CALL(attribute_integer(file, "verified", result->verdict.passed));
+  PARKIT_CALL(attribute_string(file, "verification", result->verdict.message));
+  PARKIT_CALL(attribute_real(file, "time_min", result->statistics.min));
+  PARKIT_CALL(attribute_real(file, "time_median", result->statistics.median));
+  PARKIT_CALL(attribute_real(file, "time_max", result->statistics.max));
+  PARKIT_CALL(attribute_string(file, "time_unit", "s"));
+  PARKIT_CALL(attribute_real(file, "imbalance", result->statistics.imbalance));
+  PARKIT_CALL(attribute_real(file, "rate", result->rate));
+  PARKIT_CALL(attribute_real(file, "rate_best", result->rate_best));
+  PARKIT_CALL(attribute_string(file, "rate_unit", result->rate_unit));
+  PARKIT_CALL(attribute_real(file, "work_flops", result->work.flops));
+  PARKIT_CALL(attribute_real(file, "work_bytes", result->work.bytes));
+  PARKIT_CALL(attribute_real(file, "work_items", result->work.items));
+  PARKIT_CALL(attribute_string(
+      file, "work_item_name",
+      result->work.item_name ? result->work.item_name : ""));
+  PARKIT_CALL(attribute_string(file, "started_utc", provenance->started_utc));
+  PARKIT_CALL(attribute_string(file, "finished_utc", record->finished_utc));
+  PARKIT_CALL(attribute_integer(file, "march_native", provenance->march_native));
+  return 0;
+}
+
+static int write_timings(hid_t file, const parkit_run_record *record,
+                         int rank) {
+  const parkit_run_result *result = record->result;
+  hsize_t dims[2] = {(hsize_t)result->repetitions, (hsize_t)result->ranks};
+  hsize_t start[2] = {0, 0};
+  hsize_t count[2] = {rank == 0 ? dims[0] : 0, rank == 0 ? dims[1] : 0};
+  return write_block(file, "timings", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
+                     dims, start, count, result->times, "s",
+                     "time of each timed repetition on each rank, "
+                     "[repetition, rank], after a barrier");
+}
+
+static int write_string_rows(hid_t group, const char *name, int ranks,
+                             int rank, hsize_t row_length, size_t width,
+                             const void *rows, const char *description) {
+  hid_t type;
+  PARKIT_H5_CALL(type = fixed_string_type(width));
+  PARKIT_CALL(write_rank_rows(group, name, type, type, ranks, rank, row_length,
+                              rows, NULL, description));
+  PARKIT_H5_CALL(H5Tclose(type));
+  return 0;
+}
+
+static int write_rank_table(hid_t file, const parkit_run_record *record,
+                            int rank) {
+  const parkit_placement *placement = record->placement;
+  const parkit_run_result *result = record->result;
+  int ranks = record->context->size, threads = record->context->threads;
+  hid_t group;
+  PARKIT_H5_CALL(group = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT));
+  PARKIT_CALL(write_string_rows(group, "host", ranks, rank, 0,
+                                PARKIT_HOST_TEXT, placement->host,
+                                "host name of each rank"));
+  PARKIT_CALL(write_string_rows(group, "cpuset", ranks, rank, 0,
+                                PARKIT_CPUSET_TEXT, placement->cpuset_text,
+                                "CPUs each rank may run on, e.g. 0-3,8"));
+  int64_t node = placement->node_index, cores = placement->core_count;
+  int64_t resident = (int64_t)result->peak_resident_bytes;
+  PARKIT_CALL(write_rank_rows(group, "node", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                              ranks, rank, 0, &node, NULL,
+                              "index of the node each rank ran on"));
+  PARKIT_CALL(write_rank_rows(group, "cores", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                              ranks, rank, 0, &cores, "cores",
+                              "physical cores in each rank's CPU set"));
+  PARKIT_CALL(write_rank_rows(group, "peak_resident_bytes", H5T_STD_I64LE,
+                              H5T_NATIVE_INT64, ranks, rank, 0, &resident,
+                              "bytes", "peak resident memory of each rank"));
+  PARKIT_CALL(write_rank_rows(group, "thread_cpu", H5T_STD_I32LE,
+                              H5T_NATIVE_INT, ranks, rank, (hsize_t)threads,
+                              result->thread_cpus, NULL,
+                              "CPU each OpenMP thread was on, [rank, thread]"));
+  PARKIT_CALL(write_string_rows(
+      group, "thread_cpuset", ranks, rank, (hsize_t)threads,
+      PARKIT_CPUSET_TEXT, result->thread_cpusets,
+      "CPUs each OpenMP thread may run on, [rank, thread]"));
+  PARKIT_H5_CALL(H5Gclose(group));
+  return 0;
+}
+
+static int write_outputs(hid_t file, const parkit_outputs *outputs,
+                         int rank) {
+  hid_t group;
+  PARKIT_H5_CALL(group = H5Gcreate2(file, "outputs", H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT));
+  for (int i = 0; i < outputs->count; ++i) {
+    const parkit_output *output = &outputs->entries[i];
+    hid_t file_type = output->is_integer ? H5T_STD_I64LE : H5T_IEEE_F64LE;
+    hid_t memory_type =
+        output->is_integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
+    const void *data = output->is_integer ? (const void *)output->integers
+                                          : (const void *)output->reals;
+    PARKIT_CALL(write_shared(group, output->name, file_type, memory_type,
+                             output->is_array, (hsize_t)output->count, data,
+                             rank, output->unit, output->description));
+  }
+  PARKIT_H5_CALL(H5Gclose(group));
+  return 0;
+}
+
+/* Splits the '\n'-separated environment into fixed-width rows. */
+static int write_environment(hid_t group, const char *environment, int rank) {
+  size_t lines = 0, width = 1;
+  for (const char *line = environment; *line;) {
+    size_t length = strcspn(line, "\n");
+    width = length + 1 > width ? length + 1 : width;
+    ++lines;
+    line += length + (line[length] == '\n');
+  }
+  char *rows = calloc(lines ? lines : 1, width);
+  PARKIT_CHECK(rows != NULL, "cannot allocate the environment table");
+  size_t row = 0;
+  for (const char *line = environment; *line; ++row) {
+    size_t length = strcspn(line, "\n");
+    memcpy(rows + row * width, line, length);
+    line += length + (line[length] == '\n');
+  }
+  hid_t type;
+  PARKIT_H5_CALL(type = fixed_string_type(width));
+  PARKIT_CALL(write_shared(group, "environment", type, type, true,
+                           (hsize_t)lines, rows, rank, NULL,
+                           "SLURM_*, OMP_*, GOMP_*, KMP_*, OMPI_*, HDF5_*, "
+                           "PARKIT_* and OPENBLAS_* variables of rank 0"));
+  PARKIT_H5_CALL(H5Tclose(type));
+  free(rows);
+  return 0;
+}
+
+static int write_provenance(hid_t file, const parkit_provenance *provenance,
+                            int rank) {
+  hid_t group;
+  PARKIT_H5_CALL(group = H5Gcreate2(file, "provenance", H5P_DEFAULT,
+                                    H5P_DEFAULT, H5P_DEFAULT));
+  PARKIT_CALL(attribute_string(group, "command_line", provenance->command_line));
+  PARKIT_CALL(attribute_string(group, "compiler", provenance->compiler));
+  PARKIT_CALL(
+      attribute_string(group, "compile_flags", provenance->compile_flags));
+  PARKIT_CALL(attribute_string(group, "build_type", provenance->build_type));
+  PARKIT_CALL(
+      attribute_integer(group, "march_native", provenance->march_native));
+  PARKIT_CALL(attribute_string(group, "git_commit", provenance->git_commit));
+  PARKIT_CALL(attribute_string(group, "mpi_library_version",
+                               provenance->mpi_library_version));
+  PARKIT_CALL(attribute_string(group, "mpi_version", provenance->mpi_version));
+  PARKIT_CALL(attribute_string(group, "mpi_thread_level",
+                               provenance->mpi_thread_level));
+  PARKIT_CALL(attribute_string(group, "hdf5_version", provenance->hdf5_version));
+  PARKIT_CALL(
+      attribute_string(group, "openmp_version", provenance->openmp_version));
+  PARKIT_CALL(write_environment(group, provenance->environment, rank));
+  PARKIT_H5_CALL(H5Gclose(group));
+  return 0;
+}
+
+/* Makes the finished file durable, then gives it its final name. */
+static int publish(const char *temporary, const char *final_path) {
+  int descriptor = open(temporary, O_RDONLY);
+  PARKIT_CHECK(descriptor >= 0, "cannot reopen %s to sync it", temporary);
+  int synced = fsync(descriptor);
+  close(descriptor);
+  PARKIT_CHECK(synced == 0, "fsync of %s failed", temporary);
+  PARKIT_CHECK(rename(temporary, final_path) == 0, "cannot rename %s to %s",
+               temporary, final_path);
+  return 0;
+}
+
+int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
+  int rank = 0;
+  PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
+  char temporary[4096 + 8];
+  snprintf(temporary, sizeof temporary, "%s%s", record->path,
+           PARKIT_TEMPORARY_SUFFIX);
+  hid_t access, file;
+  PARKIT_H5_CALL(access = H5Pcreate(H5P_FILE_ACCESS));
+  PARKIT_H5_CALL(H5Pset_fapl_mpio(access, world, MPI_INFO_NULL));
+  /* Metadata read and written collectively: one writer, no small-I/O storm
+   * from every rank on parallel file systems. */
+  PARKIT_H5_CALL(H5Pset_all_coll_metadata_ops(access, true));
+  PARKIT_H5_CALL(H5Pset_coll_metadata_write(access, true));
+  PARKIT_H5_CALL(file = H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT,
+                                  access));
+  PARKIT_CALL(write_summary_attributes(file, record));
+  PARKIT_CALL(write_timings(file, record, rank));
+  PARKIT_CALL(write_rank_table(file, record, rank));
+  PARKIT_CALL(write_outputs(file, &record->result->outputs, rank));
+  PARKIT_CALL(write_provenance(file, record->provenance, rank));
+  PARKIT_H5_CALL(H5Fclose(file));
+  PARKIT_H5_CALL(H5Pclose(access));
+  if (rank == 0)
+    PARKIT_CALL(publish(temporary, record->path));
+  return 0;
+}

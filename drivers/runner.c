@@ -1,0 +1,164 @@
+#include "runner.h"
+
+#include "check.h"
+
+#include <omp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* Progress lines start after this many seconds, at most one a second. */
+#define PROGRESS_AFTER_SECONDS 3.0
+
+typedef struct progress {
+  bool enabled;
+  double started, last_report;
+} progress;
+
+static void report_progress(progress *state, const char *what, int done,
+                            int total) {
+  if (!state->enabled)
+    return;
+  double now = MPI_Wtime();
+  if (now - state->started < PROGRESS_AFTER_SECONDS ||
+      now - state->last_report < 1.0)
+    return;
+  fprintf(stderr, "parkit: %s %d of %d, %.1f s elapsed\n", what, done, total,
+          now - state->started);
+  state->last_report = now;
+}
+
+/* Where each OpenMP thread of this rank is: its CPU now and its mask. */
+static int sample_thread_placement(parkit_run_result *result) {
+  PARKIT_ALLOCATE(result->thread_cpus, result->threads);
+  PARKIT_ALLOCATE(result->thread_cpusets, result->threads);
+  memset(result->thread_cpusets, 0,
+         sizeof(*result->thread_cpusets) * (size_t)result->threads);
+#pragma omp parallel num_threads(result->threads)
+  {
+    int thread = omp_get_thread_num();
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    pthread_getaffinity_np(pthread_self(), sizeof mask, &mask);
+    result->thread_cpus[thread] = sched_getcpu();
+    parkit_format_cpuset(&mask, result->thread_cpusets[thread],
+                         PARKIT_CPUSET_TEXT);
+  }
+  return 0;
+}
+
+static int timed_repetitions(const parkit_kernel *kernel,
+                             const parkit_context *ctx, void *state,
+                             const parkit_runner_settings *settings,
+                             double *my_times, progress *tracker) {
+  for (int repetition = 0; repetition < settings->repetitions; ++repetition) {
+    PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
+    double started = MPI_Wtime();
+    PARKIT_CALL(kernel->run(state));
+    my_times[repetition] = MPI_Wtime() - started;
+    report_progress(tracker, "repetition", repetition + 1,
+                    settings->repetitions);
+  }
+  return 0;
+}
+
+/* Gathers every rank's times into result->times[repetition][rank]. */
+static int gather_times(const parkit_context *ctx, const double *my_times,
+                        parkit_run_result *result) {
+  int repetitions = result->repetitions, ranks = result->ranks;
+  double *by_rank = NULL;
+  PARKIT_ALLOCATE(by_rank, (size_t)repetitions * (size_t)ranks);
+  PARKIT_MPI_CALL(MPI_Allgather(my_times, repetitions, MPI_DOUBLE, by_rank,
+                                repetitions, MPI_DOUBLE, ctx->comm));
+  PARKIT_ALLOCATE(result->times, (size_t)repetitions * (size_t)ranks);
+  for (int rank = 0; rank < ranks; ++rank)
+    for (int repetition = 0; repetition < repetitions; ++repetition)
+      result->times[(size_t)repetition * (size_t)ranks + (size_t)rank] =
+          by_rank[(size_t)rank * (size_t)repetitions + (size_t)repetition];
+  free(by_rank);
+  return parkit_time_statistics_compute(result->times, repetitions, ranks,
+                                        &result->statistics);
+}
+
+static void compute_rate(parkit_run_result *result) {
+  const parkit_work *work = &result->work;
+  double amount = 0, scale = 1;
+  switch (work->rate_basis) {
+  case PARKIT_RATE_FLOPS:
+    amount = work->flops, scale = 1e-9;
+    snprintf(result->rate_unit, sizeof result->rate_unit, "GFLOP/s");
+    break;
+  case PARKIT_RATE_BYTES:
+    amount = work->bytes, scale = 1e-9;
+    snprintf(result->rate_unit, sizeof result->rate_unit, "GB/s");
+    break;
+  case PARKIT_RATE_ITEMS:
+    amount = work->items, scale = 1e-6;
+    snprintf(result->rate_unit, sizeof result->rate_unit, "M%s/s",
+             work->item_name ? work->item_name : "items");
+    break;
+  }
+  const parkit_time_statistics *time = &result->statistics;
+  result->rate = time->median > 0 ? amount * scale / time->median : 0;
+  result->rate_best = time->min > 0 ? amount * scale / time->min : 0;
+}
+
+static double peak_resident_bytes(void) {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0)
+    return -1;
+  return (double)usage.ru_maxrss * 1024.0; /* Linux reports KiB */
+}
+
+int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
+                      const parkit_value *options,
+                      const parkit_runner_settings *settings,
+                      parkit_run_result *result, const char **failed_phase) {
+  memset(result, 0, sizeof *result);
+  result->repetitions = settings->repetitions;
+  result->ranks = ctx->size;
+  result->threads = ctx->threads;
+  parkit_outputs_init(&result->outputs);
+  progress tracker = {.enabled = settings->progress && ctx->rank == 0,
+                      .started = MPI_Wtime()};
+  void *state = NULL;
+  double *my_times = NULL;
+
+  *failed_phase = "setup";
+  PARKIT_CALL(kernel->setup(ctx, options, &state));
+  PARKIT_CALL(sample_thread_placement(result));
+  PARKIT_ALLOCATE(my_times, settings->repetitions);
+
+  *failed_phase = "warm-up";
+  for (int repetition = 0; repetition < settings->warmup; ++repetition) {
+    PARKIT_CALL(kernel->run(state));
+    report_progress(&tracker, "warm-up repetition", repetition + 1,
+                    settings->warmup);
+  }
+
+  *failed_phase = "run";
+  PARKIT_CALL(
+      timed_repetitions(kernel, ctx, state, settings, my_times, &tracker));
+  PARKIT_CALL(gather_times(ctx, my_times, result));
+  free(my_times);
+
+  *failed_phase = "verify";
+  result->work = kernel->work(state);
+  compute_rate(result);
+  PARKIT_CALL(kernel->verify(state, &result->outputs, &result->verdict));
+  kernel->teardown(state);
+  result->peak_resident_bytes = peak_resident_bytes();
+  *failed_phase = NULL;
+  return 0;
+}
+
+void parkit_run_result_free(parkit_run_result *result) {
+  free(result->times);
+  free(result->thread_cpus);
+  free(result->thread_cpusets);
+  parkit_outputs_free(&result->outputs);
+  memset(result, 0, sizeof *result);
+}

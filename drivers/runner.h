@@ -1,0 +1,47 @@
+/*
+ * The one runner every kernel goes through: setup, warm-up, barrier-aligned
+ * timed repetitions, timing statistics over ranks, verification, and the
+ * placement of every thread. Kernels hold no timing code.
+ */
+#ifndef PARKIT_RUNNER_H
+#define PARKIT_RUNNER_H
+
+#include "kernel.h"
+#include "outputs.h"
+#include "placement.h"
+#include "statistics.h"
+
+#include <stdbool.h>
+
+typedef struct parkit_runner_settings {
+  int repetitions; /* timed, >= 1 */
+  int warmup;      /* untimed, >= 0 */
+  bool progress;   /* rank 0 reports progress on stderr for long runs */
+} parkit_runner_settings;
+
+typedef struct parkit_run_result {
+  int repetitions, ranks, threads;
+  double *times; /* [repetition * ranks + rank], seconds; same on all ranks */
+  parkit_time_statistics statistics;
+  parkit_work work;
+  double rate;      /* work per median time, in rate_unit */
+  double rate_best; /* work per minimum time */
+  char rate_unit[48];
+  parkit_verdict verdict;
+  parkit_outputs outputs;
+  int *thread_cpus;                         /* [threads]: CPU of each thread */
+  char (*thread_cpusets)[PARKIT_CPUSET_TEXT]; /* [threads]: its mask */
+  double peak_resident_bytes;               /* this rank's peak RSS */
+} parkit_run_result;
+
+/* Collective over ctx->comm. On failure returns -1 and sets *failed_phase to
+ * "setup", "warm-up", "run" or "verify"; the run cannot continue then, since
+ * the other ranks may be inside a collective call. */
+int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
+                      const parkit_value *options,
+                      const parkit_runner_settings *settings,
+                      parkit_run_result *result, const char **failed_phase);
+
+void parkit_run_result_free(parkit_run_result *result);
+
+#endif

@@ -1,0 +1,87 @@
+#include "summary.h"
+
+#include "options.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* "n=1024" for one kernel option; `with_unit` adds " elements". */
+static void format_parameter(const parkit_option *option,
+                             const parkit_value *value, bool with_unit,
+                             char *text, size_t size) {
+  char word[128] = "";
+  switch (option->type) {
+  case PARKIT_OPTION_INT:
+    snprintf(word, sizeof word, "%" PRId64, value->integer);
+    break;
+  case PARKIT_OPTION_DOUBLE:
+    snprintf(word, sizeof word, "%.17g", value->real);
+    break;
+  case PARKIT_OPTION_CHOICE:
+    parkit_choice_word(option->choices, value->choice, word, sizeof word);
+    break;
+  case PARKIT_OPTION_TEXT:
+    snprintf(word, sizeof word, "%s", value->text ? value->text : "");
+    break;
+  case PARKIT_OPTION_FLAG:
+    snprintf(word, sizeof word, "%d", value->flag ? 1 : 0);
+    break;
+  }
+  bool unit = with_unit && option->unit && strcmp(option->unit, "1") != 0;
+  snprintf(text, size, "%s=%s%s%s", option->name, word, unit ? " " : "",
+           unit ? option->unit : "");
+}
+
+void parkit_print_summary(FILE *stream, const parkit_run_record *record) {
+  const parkit_command *command = record->command;
+  const parkit_run_result *result = record->result;
+  const parkit_time_statistics *time = &result->statistics;
+  int ranks = record->context->size, threads = record->context->threads;
+  int nodes = record->placement->node_count;
+  fprintf(stream, "%s, %s mode: %d rank%s x %d thread%s on %d node%s\n",
+          command->kernel->name, parkit_mode_name(command->mode), ranks,
+          ranks == 1 ? "" : "s", threads, threads == 1 ? "" : "s", nodes,
+          nodes == 1 ? "" : "s");
+  fprintf(stream, "  problem    ");
+  for (int i = 0; i < command->kernel->option_count; ++i) {
+    char text[256];
+    format_parameter(&command->kernel->options[i], &command->options[i], true,
+                     text, sizeof text);
+    fprintf(stream, "%s%s", i ? ", " : "", text);
+  }
+  fprintf(stream, "\n");
+  fprintf(stream,
+          "  time       min %.6g s, median %.6g s, max %.6g s over %d "
+          "repetitions (%" PRId64 " warm-up)\n",
+          time->min, time->median, time->max, result->repetitions,
+          command->common[PARKIT_COMMON_WARMUP].integer);
+  fprintf(stream, "  rate       %.4g %s at the median time (best %.4g)\n",
+          result->rate, result->rate_unit, result->rate_best);
+  fprintf(stream, "  imbalance  %.3f (max/min total time over ranks)\n",
+          time->imbalance);
+  fprintf(stream, "  verified   %s: %s\n",
+          result->verdict.passed ? "yes" : "NO", result->verdict.message);
+  fprintf(stream, "  output     %s\n", record->path);
+}
+
+void parkit_print_key_values(FILE *stream, const parkit_run_record *record) {
+  const parkit_command *command = record->command;
+  const parkit_run_result *result = record->result;
+  const parkit_time_statistics *time = &result->statistics;
+  fprintf(stream, "PARKIT kernel=%s mode=%s ranks=%d threads=%d nodes=%d",
+          command->kernel->name, parkit_mode_name(command->mode),
+          record->context->size, record->context->threads,
+          record->placement->node_count);
+  for (int i = 0; i < command->kernel->option_count; ++i) {
+    char text[256];
+    format_parameter(&command->kernel->options[i], &command->options[i], false,
+                     text, sizeof text);
+    fprintf(stream, " %s", text);
+  }
+  fprintf(stream,
+          " reps=%d time_min=%.6e time_median=%.6e time_max=%.6e "
+          "rate=%.6e rate_unit=%s imbalance=%.4f verified=%d file=%s\n",
+          result->repetitions, time->min, time->median, time->max,
+          result->rate, result->rate_unit, time->imbalance,
+          result->verdict.passed ? 1 : 0, record->path);
+}

@@ -1,0 +1,13 @@
+/*
+ * The one list of kernels. Adding a kernel is one file in kernels/ that
+ * defines `const parkit_kernel parkit_kernel_NAME` plus one X(NAME) here.
+ * Listed in the order `parkit list` shows them.
+ */
+#ifndef PARKIT_REGISTRY_H
+#define PARKIT_REGISTRY_H
+
+#define PARKIT_KERNEL_LIST(X)                                                  \
+  X(matmul)                                                                    \
+  X(montecarlo)
+
+#endif
