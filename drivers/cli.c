@@ -56,7 +56,9 @@ static const char *const mode_names[] = {
     [PARKIT_MODE_HYBRID] = "hybrid",
 };
 
-const char *parkit_mode_name(parkit_mode mode) { return mode_names[mode]; }
+const char *parkit_mode_name(parkit_mode mode) {
+  return mode_names[mode];
+}
 
 static bool parse_mode(const char *word, parkit_mode *mode) {
   for (int m = 0; m < 3; ++m)
@@ -101,8 +103,8 @@ static bool asks_for_help(int argc, char **argv) {
 
 static int parse_run(int argc, char **argv, parkit_command *command,
                      char *message, size_t size) {
-  if (find_kernel(argc > 0 ? argv[0] : NULL, command, &command->kernel,
-                  message, size) != 0)
+  if (find_kernel(argc > 0 ? argv[0] : NULL, command, &command->kernel, message,
+                  size) != 0)
     return -1;
   if (asks_for_help(argc - 1, argv + 1)) {
     command->kind = PARKIT_COMMAND_HELP;
@@ -200,7 +202,7 @@ static void print_option_table(FILE *stream, const parkit_option *options,
     parkit_option_describe(option, allowed, sizeof allowed);
     fprintf(stream, "  --%-10s %-8s default %-10s %s\n", option->name,
             type_name(option->type),
-            option->default_value ? option->default_value
+            option->default_value                ? option->default_value
             : option->type == PARKIT_OPTION_FLAG ? "off"
                                                  : "(see text)",
             option->help);
@@ -230,14 +232,12 @@ void parkit_print_usage(FILE *stream) {
   for (int i = 0; i < parkit_kernel_count(); ++i)
     fprintf(stream, "  %-12s %s\n", parkit_kernel_at(i)->name,
             parkit_kernel_at(i)->summary);
-  fprintf(stream,
-          "\nexit status: 0 verified, 1 run-time failure, 2 bad input, "
-          "3 verification failed\n");
+  fprintf(stream, "\nexit status: 0 verified, 1 run-time failure, 2 bad input, "
+                  "3 verification failed\n");
 }
 
 void parkit_print_kernel_help(FILE *stream, const parkit_kernel *kernel) {
-  fprintf(stream, "%s: %s\n\nkernel options:\n", kernel->name,
-          kernel->summary);
+  fprintf(stream, "%s: %s\n\nkernel options:\n", kernel->name, kernel->summary);
   print_option_table(stream, kernel->options, kernel->option_count);
   fprintf(stream, "\noptions of every kernel:\n");
   print_option_table(stream, parkit_common_options, PARKIT_COMMON_COUNT);

@@ -86,8 +86,7 @@ static bool any_rank_failed(bool failed, char *message, int size,
 static int check_problem(prepared_run *run, char *message, size_t size) {
   const parkit_kernel *kernel = run->command.kernel;
   if (kernel->validate &&
-      kernel->validate(&run->context, run->command.options, message, size) !=
-          0)
+      kernel->validate(&run->context, run->command.options, message, size) != 0)
     return -1;
   double mine = kernel->memory_bytes(&run->context, run->command.options);
   double on_node = 0;
@@ -99,10 +98,9 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
              "%s needs %.0f bytes (%.2f GiB) on node %s (%d rank%s), but only "
              "%.0f bytes (%.2f GiB) are available; choose a smaller problem "
              "or more nodes",
-             kernel->name, on_node, on_node / 1073741824.0,
-             run->placement.host, run->placement.node_size,
-             run->placement.node_size == 1 ? "" : "s", available,
-             available / 1073741824.0);
+             kernel->name, on_node, on_node / 1073741824.0, run->placement.host,
+             run->placement.node_size, run->placement.node_size == 1 ? "" : "s",
+             available, available / 1073741824.0);
     return -1;
   }
   return 0;
@@ -110,8 +108,8 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
 
 /* Everything that can be wrong with the input, found before any collective
  * work. Not collective itself, except for the node memory sum. */
-static int check_input(prepared_run *run, int argc, char **argv,
-                       MPI_Comm world, char *message, size_t size) {
+static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
+                       char *message, size_t size) {
   int rank = 0, ranks = 1;
   MPI_Comm_rank(world, &rank);
   MPI_Comm_size(world, &ranks);
@@ -187,8 +185,9 @@ static void start_context(prepared_run *run, MPI_Comm world) {
   if (MPI_Comm_dup(world, &run->context.comm) != MPI_SUCCESS ||
       MPI_Comm_set_errhandler(run->context.comm, MPI_ERRORS_RETURN) !=
           MPI_SUCCESS) {
-    parkit_error_set(__FILE__, __LINE__, "cannot create the kernel's "
-                                         "communicator");
+    parkit_error_set(__FILE__, __LINE__,
+                     "cannot create the kernel's "
+                     "communicator");
     abort_run(run, "setup");
   }
   omp_set_dynamic(0);
@@ -203,8 +202,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
                                 world) != 0)
     abort_run(run, "provenance");
   if (parkit_warn_about_placement(&run->placement, command,
-                                  run->context.threads, argc, argv,
-                                  world) != 0)
+                                  run->context.threads, argc, argv, world) != 0)
     abort_run(run, "placement check");
   start_context(run, world);
   parkit_runner_settings settings = {
@@ -247,8 +245,8 @@ int main(int argc, char **argv) {
   parkit_command command;
   char message[1024];
   /* list, help and --version (and their mistakes) need no MPI. */
-  bool parsed = parkit_command_parse(argc, argv, &command, message,
-                                     sizeof message) == 0;
+  bool parsed =
+      parkit_command_parse(argc, argv, &command, message, sizeof message) == 0;
   if (parsed && command.kind != PARKIT_COMMAND_RUN)
     return run_without_mpi(&command);
   parkit_command_free(&command);

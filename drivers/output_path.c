@@ -39,8 +39,7 @@ static int make_directories(const char *path) {
   }
 }
 
-static int check_directory(const char *directory, char *message,
-                           size_t size) {
+static int check_directory(const char *directory, char *message, size_t size) {
   int error = make_directories(directory);
   if (error == 0 && access(directory, W_OK | X_OK) != 0)
     error = errno;
@@ -58,8 +57,8 @@ static int check_directory(const char *directory, char *message,
 static unsigned unique_suffix(void) {
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
-  uint64_t mix = (uint64_t)now.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-                 (uint64_t)now.tv_sec;
+  uint64_t mix =
+      (uint64_t)now.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)now.tv_sec;
   mix ^= mix >> 33;
   mix *= 0xff51afd7ed558ccdULL;
   mix ^= mix >> 33;

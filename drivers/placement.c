@@ -53,8 +53,7 @@ static int count_cores(const cpu_set_t *cpus) {
              "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
     long core = read_sysfs_integer(path);
     snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
-             cpu);
+             "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
     long package = read_sysfs_integer(path);
     long key = (core < 0 || package < 0) ? -1 - cpu : package * 65536 + core;
     bool known = false;
@@ -101,8 +100,8 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
 int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   memset(placement, 0, sizeof *placement);
   placement->node_comm = MPI_COMM_NULL;
-  PARKIT_CHECK(sched_getaffinity(0, sizeof placement->cpus,
-                                 &placement->cpus) == 0,
+  PARKIT_CHECK(sched_getaffinity(0, sizeof placement->cpus, &placement->cpus) ==
+                   0,
                "sched_getaffinity failed");
   placement->cpu_count = CPU_COUNT(&placement->cpus);
   placement->core_count = count_cores(&placement->cpus);
@@ -123,15 +122,13 @@ void parkit_placement_free(parkit_placement *placement) {
 }
 
 /* OMP_NUM_THREADS: "4", or a nested list "4,2" whose first entry counts. */
-static int threads_from_environment(int *threads, char *message,
-                                    size_t size) {
+static int threads_from_environment(int *threads, char *message, size_t size) {
   const char *text = getenv("OMP_NUM_THREADS");
   if (text == NULL)
     return 1; /* not set */
   char first[32];
   size_t length = strcspn(text, ",");
-  snprintf(first, sizeof first, "%.*s", (int)(length < 31 ? length : 31),
-           text);
+  snprintf(first, sizeof first, "%.*s", (int)(length < 31 ? length : 31), text);
   int64_t value = 0;
   if (length >= 31 || !parkit_parse_int64(first, &value) || value < 1 ||
       value > 4096) {
@@ -184,9 +181,9 @@ int parkit_choose_threads(const parkit_command *command,
   int found = threads_from_environment(&from_environment, message, size);
   if (found < 0)
     return -1;
-  *threads = found == 0 ? from_environment
-                        : (placement->core_count > 0 ? placement->core_count
-                                                     : 1);
+  *threads = found == 0
+                 ? from_environment
+                 : (placement->core_count > 0 ? placement->core_count : 1);
   return 0;
 }
 
@@ -197,7 +194,9 @@ static void join_arguments(int argc, char **argv, char *text, size_t size) {
     used += (size_t)snprintf(text + used, size - used, " %s", argv[i]);
 }
 
-static bool under_slurm(void) { return getenv("SLURM_JOB_ID") != NULL; }
+static bool under_slurm(void) {
+  return getenv("SLURM_JOB_ID") != NULL;
+}
 
 static void warn_thin_binding(const parkit_command *command, int threads,
                               int thin_ranks, int fewest_cores, int ranks,
@@ -241,8 +240,8 @@ static void warn_oversubscribed(const parkit_command *command, int threads,
             kernel, cores);
     break;
   case PARKIT_MODE_RANKS:
-    fprintf(stderr, "parkit:   fix: mpirun -np %d parkit ranks %s ...\n",
-            cores, kernel);
+    fprintf(stderr, "parkit:   fix: mpirun -np %d parkit ranks %s ...\n", cores,
+            kernel);
     break;
   case PARKIT_MODE_HYBRID:
     if (cores >= ranks_on_node)

@@ -17,9 +17,9 @@
 #define PARKIT_HOST_TEXT 64
 
 typedef struct parkit_placement {
-  cpu_set_t cpus;                      /* this rank's mask at start-up */
-  int cpu_count;                       /* CPUs in the mask */
-  int core_count;                      /* distinct physical cores in it */
+  cpu_set_t cpus;                       /* this rank's mask at start-up */
+  int cpu_count;                        /* CPUs in the mask */
+  int core_count;                       /* distinct physical cores in it */
   char cpuset_text[PARKIT_CPUSET_TEXT]; /* e.g. "0-3,8" */
   char host[PARKIT_HOST_TEXT];
   MPI_Comm node_comm;    /* the ranks on this node */

@@ -18,16 +18,14 @@ void parkit_utc_now(char *text, size_t size) {
 }
 
 /* Quotes words with shell metacharacters so the line can be pasted back. */
-static void join_command_line(int argc, char **argv, char *text,
-                              size_t size) {
+static void join_command_line(int argc, char **argv, char *text, size_t size) {
   size_t used = 0;
   text[0] = '\0';
   for (int i = 0; i < argc && used < size; ++i) {
     const char *word = argv[i];
     bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789-_=./,:+@%") ==
-                              strlen(word);
+                                       "0123456789-_=./,:+@%") == strlen(word);
     int written = snprintf(text + used, size - used, plain ? "%s%s" : "%s'%s'",
                            i ? " " : "", word);
     if (written < 0)
@@ -37,8 +35,8 @@ static void join_command_line(int argc, char **argv, char *text,
 }
 
 static bool recorded_variable(const char *entry) {
-  static const char *const prefixes[] = {"SLURM_", "OMP_",   "GOMP_",
-                                         "KMP_",   "OMPI_",  "HDF5_",
+  static const char *const prefixes[] = {"SLURM_",  "OMP_",      "GOMP_",
+                                         "KMP_",    "OMPI_MCA_", "HDF5_",
                                          "PARKIT_", "OPENBLAS_"};
   for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; ++i)
     if (strncmp(entry, prefixes[i], strlen(prefixes[i])) == 0)
@@ -84,8 +82,8 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
                             char **argv, int thread_level) {
   join_command_line(argc, argv, provenance->command_line,
                     sizeof provenance->command_line);
-  snprintf(provenance->compiler, sizeof provenance->compiler, "%s %s",
-           PARKIT_COMPILER_ID, __VERSION__);
+  snprintf(provenance->compiler, sizeof provenance->compiler, "%s",
+           PARKIT_COMPILER);
   snprintf(provenance->compile_flags, sizeof provenance->compile_flags, "%s",
            PARKIT_COMPILE_FLAGS);
   snprintf(provenance->build_type, sizeof provenance->build_type, "%s",
@@ -93,8 +91,8 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
   provenance->march_native = PARKIT_MARCH_NATIVE;
   snprintf(provenance->git_commit, sizeof provenance->git_commit, "%s",
            PARKIT_GIT_COMMIT);
-  snprintf(provenance->parkit_version, sizeof provenance->parkit_version,
-           "%s", PARKIT_VERSION);
+  snprintf(provenance->parkit_version, sizeof provenance->parkit_version, "%s",
+           PARKIT_VERSION);
   int length = 0;
   MPI_Get_library_version(provenance->mpi_library_version, &length);
   /* Open MPI ends the string with a newline; keep the attribute one line. */
@@ -114,8 +112,7 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
   snprintf(provenance->openmp_version, sizeof provenance->openmp_version,
            "%d (_OPENMP)", _OPENMP);
   parkit_utc_now(provenance->started_utc, sizeof provenance->started_utc);
-  collect_environment(provenance->environment,
-                      sizeof provenance->environment);
+  collect_environment(provenance->environment, sizeof provenance->environment);
 }
 
 int parkit_provenance_collect(parkit_provenance *provenance, int argc,

@@ -22,8 +22,8 @@ typedef struct parkit_provenance {
   char hdf5_version[32];
   char openmp_version[64];
   char started_utc[32];
-  /* SLURM_*, OMP_*, GOMP_*, OMPI_*, PMIX_RANK-free launcher and HDF5_*
-   * variables of rank 0, "NAME=value" lines separated by '\n'. */
+  /* SLURM_*, OMP_*, GOMP_*, KMP_*, OMPI_MCA_*, HDF5_*, PARKIT_* and
+   * OPENBLAS_* variables of rank 0, "NAME=value" lines separated by '\n'. */
   char environment[16384];
 } parkit_provenance;
 

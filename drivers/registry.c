@@ -17,7 +17,9 @@ int parkit_kernel_count(void) {
   return (int)(sizeof all_kernels / sizeof all_kernels[0]);
 }
 
-const parkit_kernel *parkit_kernel_at(int index) { return all_kernels[index]; }
+const parkit_kernel *parkit_kernel_at(int index) {
+  return all_kernels[index];
+}
 
 const parkit_kernel *parkit_kernel_find(const char *name) {
   for (int i = 0; i < parkit_kernel_count(); ++i)

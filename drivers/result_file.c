@@ -15,15 +15,14 @@
  * it returns at once: the run is then aborted, and the .tmp file left behind
  * is recognisable as unfinished. */
 
-static int attribute_string(hid_t object, const char *name,
-                            const char *value) {
+static int attribute_string(hid_t object, const char *name, const char *value) {
   hid_t type, space, attribute;
   PARKIT_H5_CALL(type = H5Tcopy(H5T_C_S1));
   PARKIT_H5_CALL(H5Tset_size(type, H5T_VARIABLE));
   PARKIT_H5_CALL(H5Tset_cset(type, H5T_CSET_UTF8));
   PARKIT_H5_CALL(space = H5Screate(H5S_SCALAR));
-  PARKIT_H5_CALL(attribute = H5Acreate2(object, name, type, space,
-                                        H5P_DEFAULT, H5P_DEFAULT));
+  PARKIT_H5_CALL(attribute = H5Acreate2(object, name, type, space, H5P_DEFAULT,
+                                        H5P_DEFAULT));
   PARKIT_H5_CALL(H5Awrite(attribute, type, &value));
   PARKIT_H5_CALL(H5Aclose(attribute));
   PARKIT_H5_CALL(H5Sclose(space));
@@ -87,13 +86,13 @@ static int write_block(hid_t parent, const char *name, hid_t file_type,
     PARKIT_H5_CALL(H5Sselect_none(memory_space));
     PARKIT_H5_CALL(H5Sselect_none(file_space));
   } else if (rank > 0) {
-    PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start,
-                                       NULL, count, NULL));
+    PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL,
+                                       count, NULL));
   }
   PARKIT_H5_CALL(transfer = H5Pcreate(H5P_DATASET_XFER));
   PARKIT_H5_CALL(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE));
-  PARKIT_H5_CALL(H5Dwrite(dataset, memory_type, memory_space, file_space,
-                          transfer, data));
+  PARKIT_H5_CALL(
+      H5Dwrite(dataset, memory_type, memory_space, file_space, transfer, data));
   if (units)
     PARKIT_CALL(attribute_string(dataset, "units", units));
   if (description)
@@ -112,9 +111,8 @@ static int write_rank_rows(hid_t parent, const char *name, hid_t file_type,
                            const char *units, const char *description) {
   hsize_t dims[2] = {(hsize_t)ranks, row_length};
   hsize_t start[2] = {(hsize_t)rank, 0}, count[2] = {1, row_length};
-  return write_block(parent, name, file_type, memory_type,
-                     row_length ? 2 : 1, dims, start, count, row, units,
-                     description);
+  return write_block(parent, name, file_type, memory_type, row_length ? 2 : 1,
+                     dims, start, count, row, units, description);
 }
 
 /* A dataset that holds the same values on every rank: rank 0 writes it. */
@@ -150,8 +148,8 @@ static int write_parameters(hid_t file, const parkit_command *command) {
       PARKIT_CALL(attribute_string(file, option->name, word));
       break;
     case PARKIT_OPTION_TEXT:
-      PARKIT_CALL(attribute_string(file, option->name,
-                                   value->text ? value->text : ""));
+      PARKIT_CALL(
+          attribute_string(file, option->name, value->text ? value->text : ""));
       break;
     case PARKIT_OPTION_FLAG:
       PARKIT_CALL(attribute_integer(file, option->name, value->flag));
@@ -176,11 +174,12 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_integer(file, "ranks", record->context->size));
   PARKIT_CALL(attribute_integer(file, "threads", record->context->threads));
   PARKIT_CALL(attribute_integer(file, "nodes", record->placement->node_count));
-  PARKIT_CALL(attribute_integer(file, "workers", (int64_t)record->context->size *
-                                                     record->context->threads));
+  PARKIT_CALL(attribute_integer(file, "workers",
+                                (int64_t)record->context->size *
+                                    record->context->threads));
   PARKIT_CALL(attribute_integer(file, "repetitions", result->repetitions));
-  PARKIT_CALL(attribute_integer(
-      file, "warmup", command->common[PARKIT_COMMON_WARMUP].integer));
+  PARKIT_CALL(attribute_integer(file, "warmup",
+                                command->common[PARKIT_COMMON_WARMUP].integer));
   PARKIT_CALL(attribute_integer(file, "seed", (int64_t)record->context->seed));
   PARKIT_CALL(write_parameters(file, command));
   PARKIT_CALL(attribute_integer(file, "verified", result->verdict.passed));
@@ -196,12 +195,13 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_real(file, "work_flops", result->work.flops));
   PARKIT_CALL(attribute_real(file, "work_bytes", result->work.bytes));
   PARKIT_CALL(attribute_real(file, "work_items", result->work.items));
-  PARKIT_CALL(attribute_string(
-      file, "work_item_name",
-      result->work.item_name ? result->work.item_name : ""));
+  PARKIT_CALL(
+      attribute_string(file, "work_item_name",
+                       result->work.item_name ? result->work.item_name : ""));
   PARKIT_CALL(attribute_string(file, "started_utc", provenance->started_utc));
   PARKIT_CALL(attribute_string(file, "finished_utc", record->finished_utc));
-  PARKIT_CALL(attribute_integer(file, "march_native", provenance->march_native));
+  PARKIT_CALL(
+      attribute_integer(file, "march_native", provenance->march_native));
   return 0;
 }
 
@@ -217,9 +217,9 @@ static int write_timings(hid_t file, const parkit_run_record *record,
                      "[repetition, rank], after a barrier");
 }
 
-static int write_string_rows(hid_t group, const char *name, int ranks,
-                             int rank, hsize_t row_length, size_t width,
-                             const void *rows, const char *description) {
+static int write_string_rows(hid_t group, const char *name, int ranks, int rank,
+                             hsize_t row_length, size_t width, const void *rows,
+                             const char *description) {
   hid_t type;
   PARKIT_H5_CALL(type = fixed_string_type(width));
   PARKIT_CALL(write_rank_rows(group, name, type, type, ranks, rank, row_length,
@@ -234,11 +234,10 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
   const parkit_run_result *result = record->result;
   int ranks = record->context->size, threads = record->context->threads;
   hid_t group;
-  PARKIT_H5_CALL(group = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT,
-                                    H5P_DEFAULT));
-  PARKIT_CALL(write_string_rows(group, "host", ranks, rank, 0,
-                                PARKIT_HOST_TEXT, placement->host,
-                                "host name of each rank"));
+  PARKIT_H5_CALL(
+      group = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PARKIT_CALL(write_string_rows(group, "host", ranks, rank, 0, PARKIT_HOST_TEXT,
+                                placement->host, "host name of each rank"));
   PARKIT_CALL(write_string_rows(group, "cpuset", ranks, rank, 0,
                                 PARKIT_CPUSET_TEXT, placement->cpuset_text,
                                 "CPUs each rank may run on, e.g. 0-3,8"));
@@ -257,16 +256,15 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
                               H5T_NATIVE_INT, ranks, rank, (hsize_t)threads,
                               result->thread_cpus, NULL,
                               "CPU each OpenMP thread was on, [rank, thread]"));
-  PARKIT_CALL(write_string_rows(
-      group, "thread_cpuset", ranks, rank, (hsize_t)threads,
-      PARKIT_CPUSET_TEXT, result->thread_cpusets,
-      "CPUs each OpenMP thread may run on, [rank, thread]"));
+  PARKIT_CALL(
+      write_string_rows(group, "thread_cpuset", ranks, rank, (hsize_t)threads,
+                        PARKIT_CPUSET_TEXT, result->thread_cpusets,
+                        "CPUs each OpenMP thread may run on, [rank, thread]"));
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;
 }
 
-static int write_outputs(hid_t file, const parkit_outputs *outputs,
-                         int rank) {
+static int write_outputs(hid_t file, const parkit_outputs *outputs, int rank) {
   hid_t group;
   PARKIT_H5_CALL(group = H5Gcreate2(file, "outputs", H5P_DEFAULT, H5P_DEFAULT,
                                     H5P_DEFAULT));
@@ -306,7 +304,7 @@ static int write_environment(hid_t group, const char *environment, int rank) {
   PARKIT_H5_CALL(type = fixed_string_type(width));
   PARKIT_CALL(write_shared(group, "environment", type, type, true,
                            (hsize_t)lines, rows, rank, NULL,
-                           "SLURM_*, OMP_*, GOMP_*, KMP_*, OMPI_*, HDF5_*, "
+                           "SLURM_*, OMP_*, GOMP_*, KMP_*, OMPI_MCA_*, HDF5_*, "
                            "PARKIT_* and OPENBLAS_* variables of rank 0"));
   PARKIT_H5_CALL(H5Tclose(type));
   free(rows);
@@ -318,7 +316,8 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   hid_t group;
   PARKIT_H5_CALL(group = H5Gcreate2(file, "provenance", H5P_DEFAULT,
                                     H5P_DEFAULT, H5P_DEFAULT));
-  PARKIT_CALL(attribute_string(group, "command_line", provenance->command_line));
+  PARKIT_CALL(
+      attribute_string(group, "command_line", provenance->command_line));
   PARKIT_CALL(attribute_string(group, "compiler", provenance->compiler));
   PARKIT_CALL(
       attribute_string(group, "compile_flags", provenance->compile_flags));
@@ -331,7 +330,8 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   PARKIT_CALL(attribute_string(group, "mpi_version", provenance->mpi_version));
   PARKIT_CALL(attribute_string(group, "mpi_thread_level",
                                provenance->mpi_thread_level));
-  PARKIT_CALL(attribute_string(group, "hdf5_version", provenance->hdf5_version));
+  PARKIT_CALL(
+      attribute_string(group, "hdf5_version", provenance->hdf5_version));
   PARKIT_CALL(
       attribute_string(group, "openmp_version", provenance->openmp_version));
   PARKIT_CALL(write_environment(group, provenance->environment, rank));
@@ -364,8 +364,8 @@ int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
    * from every rank on parallel file systems. */
   PARKIT_H5_CALL(H5Pset_all_coll_metadata_ops(access, true));
   PARKIT_H5_CALL(H5Pset_coll_metadata_write(access, true));
-  PARKIT_H5_CALL(file = H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT,
-                                  access));
+  PARKIT_H5_CALL(file =
+                     H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT, access));
   PARKIT_CALL(write_summary_attributes(file, record));
   PARKIT_CALL(write_timings(file, record, rank));
   PARKIT_CALL(write_rank_table(file, record, rank));

@@ -29,9 +29,9 @@ typedef struct parkit_run_result {
   char rate_unit[48];
   parkit_verdict verdict;
   parkit_outputs outputs;
-  int *thread_cpus;                         /* [threads]: CPU of each thread */
+  int *thread_cpus; /* [threads]: CPU of each thread */
   char (*thread_cpusets)[PARKIT_CPUSET_TEXT]; /* [threads]: its mask */
-  double peak_resident_bytes;               /* this rank's peak RSS */
+  double peak_resident_bytes;                 /* this rank's peak RSS */
 } parkit_run_result;
 
 /* Collective over ctx->comm. On failure returns -1 and sets *failed_phase to

@@ -81,7 +81,7 @@ void parkit_print_key_values(FILE *stream, const parkit_run_record *record) {
   fprintf(stream,
           " reps=%d time_min=%.6e time_median=%.6e time_max=%.6e "
           "rate=%.6e rate_unit=%s imbalance=%.4f verified=%d file=%s\n",
-          result->repetitions, time->min, time->median, time->max,
-          result->rate, result->rate_unit, time->imbalance,
-          result->verdict.passed ? 1 : 0, record->path);
+          result->repetitions, time->min, time->median, time->max, result->rate,
+          result->rate_unit, time->imbalance, result->verdict.passed ? 1 : 0,
+          record->path);
 }

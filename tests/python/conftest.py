@@ -1,0 +1,44 @@
+"""Shared helpers: where the parkit binary, mpirun and the run results are.
+
+CTest passes them in the environment (see tests/CMakeLists.txt)."""
+import os
+import subprocess
+
+import pytest
+
+BINARY = os.environ.get("PARKIT_BINARY", "")
+MPIEXEC = os.environ.get("PARKIT_MPIEXEC", "mpirun")
+RESULTS = os.environ.get("PARKIT_TEST_RESULTS", "")
+SOURCE_DIR = os.environ.get("PARKIT_SOURCE_DIR", "")
+CONFIGS = [c for c in os.environ.get("PARKIT_CONFIGS", "").split(",") if c]
+
+
+def run_parkit(arguments, launcher=None, env=None, timeout=120, cwd=None):
+    """Runs parkit (under `launcher`, e.g. ['mpirun', '-np', '2']) and
+    returns the CompletedProcess with text stdout and stderr."""
+    environment = dict(os.environ)
+    environment.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+    command = list(launcher or []) + [BINARY] + [str(a) for a in arguments]
+    return subprocess.run(command, capture_output=True, text=True,
+                          env=environment, timeout=timeout, cwd=cwd)
+
+
+def mpirun(ranks, *extra):
+    return [MPIEXEC, "-np", str(ranks), *extra]
+
+
+def key_values(stdout):
+    """The fields of the one 'PARKIT key=value ...' line."""
+    lines = [l for l in stdout.splitlines() if l.startswith("PARKIT ")]
+    assert len(lines) == 1, stdout
+    return dict(field.split("=", 1) for field in lines[0].split()[1:])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def needs_binary():
+    if not BINARY or not os.path.exists(BINARY):
+        pytest.fail("PARKIT_BINARY is not set to the parkit program; "
+                    "run these tests through ctest")

@@ -1,0 +1,102 @@
+"""Bad input, as users type it: each case must exit with status 2, print
+exactly one 'parkit: error:' line naming the bad value, and leave the output
+directory untouched: each runs in an empty directory with the default --out
+(results/), which must not even be created."""
+import os
+
+import pytest
+
+from conftest import mpirun, run_parkit
+
+# (id, arguments, launcher ranks or None, environment, text the message names)
+CASES = [
+    ("unknown-kernel", ["threads", "fft"], None, {}, "unknown kernel 'fft'"),
+    ("unknown-mode", ["sideways", "matmul"], None, {}, "unknown mode 'sideways'"),
+    ("missing-kernel", ["threads"], None, {}, "missing kernel"),
+    ("unknown-option", ["threads", "matmul", "--size", "5"], None, {},
+     "unknown option '--size'"),
+    ("size-zero", ["threads", "matmul", "--n", "0"], None, {}, "--n '0'"),
+    ("size-negative", ["threads", "matmul", "--n", "-5"], None, {}, "'-5'"),
+    ("size-non-numeric", ["threads", "matmul", "--n", "big"], None, {},
+     "--n 'big': not an integer"),
+    ("size-overflow", ["threads", "matmul", "--n", "99999999999999999999"],
+     None, {}, "too large for a 64-bit integer"),
+    ("size-fraction", ["threads", "matmul", "--n", "12.5"], None, {}, "'12.5'"),
+    ("samples-non-numeric", ["threads", "montecarlo", "--estimate", "pi",
+                             "--samples", "lots"], None, {}, "'lots'"),
+    ("threads-zero", ["threads", "matmul", "--threads", "0"], None, {},
+     "--threads '0'"),
+    ("reps-zero", ["threads", "matmul", "--reps", "0"], None, {}, "--reps '0'"),
+    ("warmup-negative", ["threads", "matmul", "--warmup", "-1"], None, {},
+     "--warmup '-1'"),
+    ("bad-choice", ["threads", "matmul", "--variant", "fast"], None, {},
+     "--variant 'fast'"),
+    ("missing-value", ["threads", "matmul", "--n"], None, {}, "needs a value"),
+    ("repeated-option", ["threads", "matmul", "--n", "8", "--n", "9"], None, {},
+     "more than once"),
+    ("stray-word", ["threads", "matmul", "1024"], None, {},
+     "unexpected argument '1024'"),
+    ("too-much-memory", ["threads", "matmul", "--n", "1000000"], None, {},
+     "bytes"),
+    ("conflicting-options", ["threads", "montecarlo", "--estimate", "ep",
+                             "--samples", "100"], None, {}, "--samples"),
+    ("omp-num-threads-text", ["threads", "matmul"], None,
+     {"OMP_NUM_THREADS": "abc"}, "OMP_NUM_THREADS='abc'"),
+    ("omp-num-threads-zero", ["hybrid", "matmul"], None,
+     {"OMP_NUM_THREADS": "0"}, "OMP_NUM_THREADS='0'"),
+    ("ranks-with-threads", ["ranks", "matmul", "--threads", "4"], None, {},
+     "ranks mode runs one thread per rank"),
+    ("threads-under-mpirun", ["threads", "matmul"], 2, {},
+     "threads mode runs one process"),
+    ("grid-larger-than-matrix", ["ranks", "matmul", "--n", "2"], 3, {},
+     "--n 2"),
+    ("help-unknown-kernel", ["help", "fft"], None, {}, "unknown kernel 'fft'"),
+]
+
+
+@pytest.mark.parametrize("arguments,ranks,environment,expected",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_refused(tmp_path, arguments, ranks, environment,
+                              expected):
+    launcher = mpirun(ranks, "--oversubscribe") if ranks else None
+    result = run_parkit(arguments, launcher=launcher, env=environment,
+                        cwd=tmp_path)
+    assert result.returncode == 2 or (ranks and result.returncode != 0), \
+        (result.returncode, result.stderr)
+    ours = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
+    assert len(ours) == 1, result.stderr
+    assert ours[0].startswith("parkit: error: "), ours[0]
+    assert expected in ours[0], ours[0]
+    assert not os.listdir(tmp_path), f"{os.listdir(tmp_path)} left behind"
+    assert "PARKIT " not in result.stdout
+
+
+def test_memory_message_says_how_many_bytes(tmp_path):
+    result = run_parkit(["threads", "matmul", "--n", "1000000", "--out",
+                         tmp_path / "out"])
+    assert result.returncode == 2
+    # 3 matrices of 10^12 doubles: at least 2.4e13 bytes.
+    assert "needs 24" in result.stderr and "available" in result.stderr, \
+        result.stderr
+
+
+@pytest.mark.parametrize("target", ["file-in-the-way", "/proc/parkit-results"])
+def test_unwritable_output_directory(tmp_path, target):
+    if target == "file-in-the-way":
+        blocker = tmp_path / "blocker"
+        blocker.write_text("not a directory")
+        target = str(blocker / "results")
+    result = run_parkit(["threads", "montecarlo", "--out", target])
+    assert result.returncode == 2, result.stderr
+    lines = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
+    assert len(lines) == 1 and f"--out '{target}'" in lines[0], result.stderr
+    assert not os.path.exists(target)
+
+
+def test_unwritable_output_file_directory(tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    target = str(blocker / "run.h5")
+    result = run_parkit(["threads", "montecarlo", "--out", target])
+    assert result.returncode == 2
+    assert "cannot write result files there" in result.stderr

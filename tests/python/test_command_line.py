@@ -1,0 +1,142 @@
+"""What a user sees: list and help generated from the option tables, the
+summary and the key=value line, default thread counts, placement warnings
+with the command that fixes them, progress on long runs, file naming."""
+import os
+import re
+
+import h5py
+import pytest
+
+from conftest import key_values, mpirun, run_parkit
+
+QUICK = ["montecarlo", "--estimate", "pi", "--samples", "20000", "--reps", "1"]
+NAME = re.compile(r"montecarlo_(threads|ranks|hybrid)_p(\d+)_t(\d+)_"
+                  r"\d{8}T\d{6}Z_[0-9a-f]{6}\.h5$")
+
+
+def test_list_shows_every_kernel_and_option():
+    text = run_parkit(["list"]).stdout
+    for kernel, options in {"matmul": ["n", "block", "variant"],
+                            "montecarlo": ["estimate", "class", "samples"]
+                            }.items():
+        assert re.search(rf"^{kernel}\s+\S", text, re.MULTILINE), kernel
+        for option in options:
+            assert f"--{option}" in text, option
+    for common in ["threads", "reps", "warmup", "seed", "out", "quiet"]:
+        assert f"--{common}" in text
+    assert "default 1024" in text and "(elements)" in text
+
+
+def test_help_is_generated_from_the_same_tables():
+    kernel_help = run_parkit(["help", "matmul"]).stdout
+    run_help = run_parkit(["threads", "matmul", "--help"]).stdout
+    assert kernel_help == run_help and "--variant" in kernel_help
+    usage = run_parkit(["--help"])
+    assert usage.returncode == 0 and "mpirun -np P parkit ranks" in usage.stdout
+    version = run_parkit(["--version"])
+    assert version.returncode == 0 and version.stdout.startswith("parkit ")
+
+
+def test_summary_and_key_value_line_match_the_file(tmp_path):
+    result = run_parkit(["threads"] + QUICK + ["--threads", "2", "--out",
+                                               tmp_path])
+    assert result.returncode == 0, result.stderr
+    for label in ["problem", "time", "rate", "imbalance", "verified",
+                  "output"]:
+        assert re.search(rf"^  {label}\s", result.stdout, re.MULTILINE), label
+    fields = key_values(result.stdout)
+    assert fields["kernel"] == "montecarlo" and fields["mode"] == "threads"
+    assert fields["threads"] == "2" and fields["verified"] == "1"
+    path = fields["file"]
+    assert NAME.search(os.path.basename(path)), path
+    assert os.path.dirname(path) == str(tmp_path)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["time_median"] == pytest.approx(
+            float(fields["time_median"]), rel=1e-6)
+        assert f.attrs["rate_unit"] == fields["rate_unit"] == "Msamples/s"
+        assert f.attrs["samples"] == int(fields["samples"]) == 20000
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(path)]
+
+
+def test_quiet_prints_only_the_key_value_line(tmp_path):
+    result = run_parkit(["threads"] + QUICK + ["--quiet", "--out", tmp_path])
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("PARKIT ")
+    assert len(result.stdout.splitlines()) == 1
+
+
+def test_out_may_name_the_file(tmp_path):
+    target = tmp_path / "deeper" / "mine.h5"
+    result = run_parkit(["threads"] + QUICK + ["--out", target])
+    assert result.returncode == 0, result.stderr
+    assert key_values(result.stdout)["file"] == str(target)
+    assert sorted(os.listdir(target.parent)) == ["mine.h5"]
+
+
+def test_default_threads_follow_omp_num_threads_then_cores(tmp_path):
+    from_env = run_parkit(["threads"] + QUICK + ["--out", tmp_path],
+                          env={"OMP_NUM_THREADS": "3"})
+    assert key_values(from_env.stdout)["threads"] == "3"
+    from_cores = run_parkit(["threads"] + QUICK + ["--out", tmp_path],
+                            env={"OMP_NUM_THREADS": None})
+    assert key_values(from_cores.stdout)["threads"] == \
+        str(len(os.sched_getaffinity(0)))
+
+
+def test_ranks_mode_uses_one_thread_whatever_omp_num_threads(tmp_path):
+    result = run_parkit(["ranks"] + QUICK + ["--out", tmp_path],
+                        launcher=mpirun(2, "--oversubscribe"),
+                        env={"OMP_NUM_THREADS": "4"})
+    assert result.returncode == 0, result.stderr
+    fields = key_values(result.stdout)
+    assert fields["ranks"] == "2" and fields["threads"] == "1"
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
+                    reason="the binding trap needs 2 cores for 2 ranks")
+def test_default_mpirun_binding_trap_is_named_with_its_fix(tmp_path):
+    # Open MPI binds each of 2 ranks to one core by default: 2 threads of a
+    # rank then share that core.
+    result = run_parkit(["hybrid"] + QUICK + ["--threads", "2", "--out",
+                                              tmp_path],
+                        launcher=mpirun(2))
+    assert result.returncode == 0, result.stderr
+    assert "may run on only 1 core but start 2 threads" in result.stderr
+    assert "--map-by slot:PE=2 --bind-to core" in result.stderr
+    assert "--bind-to none" in result.stderr
+    with h5py.File(key_values(result.stdout)["file"], "r") as f:
+        assert list(f["ranks/cores"][:]) == [1, 1]
+
+
+def test_oversubscription_is_named_with_its_fix(tmp_path):
+    cores = len(os.sched_getaffinity(0))
+    result = run_parkit(["ranks"] + QUICK + ["--out", tmp_path],
+                        launcher=mpirun(cores + 1, "--oversubscribe",
+                                        "--bind-to", "none"))
+    assert result.returncode == 0, result.stderr
+    assert f"oversubscribed: {cores + 1} ranks x 1 thread" in result.stderr
+    assert f"fix: mpirun -np {cores} parkit ranks montecarlo" in result.stderr
+
+
+def test_a_fitting_launch_gives_no_warning(tmp_path):
+    result = run_parkit(["hybrid"] + QUICK + ["--threads", "1", "--out",
+                                              tmp_path],
+                        launcher=mpirun(1, "--bind-to", "none"))
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+
+
+def test_long_runs_report_progress(tmp_path):
+    result = run_parkit(["threads", "montecarlo", "--class", "W", "--threads",
+                         "1", "--reps", "10", "--warmup", "0", "--out",
+                         tmp_path], timeout=300)
+    assert result.returncode == 0, result.stderr
+    progress = [l for l in result.stderr.splitlines()
+                if re.match(r"parkit: repetition \d+ of 10, [\d.]+ s elapsed",
+                            l)]
+    assert progress, result.stderr
+
+
+def test_quiet_runs_report_no_progress(tmp_path):
+    result = run_parkit(["threads"] + QUICK + ["--quiet", "--out", tmp_path])
+    assert result.stderr == ""

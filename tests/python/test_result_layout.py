@@ -1,0 +1,172 @@
+"""Every result file the test runs produced matches results/README.md: the
+tables there are parsed, so the document and the files cannot drift apart."""
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BINARY, RESULTS, SOURCE_DIR
+
+README = os.path.join(SOURCE_DIR, "results", "README.md")
+NAME_PATTERN = re.compile(r"^[a-z]+_(threads|ranks|hybrid)_p\d+_t\d+")
+
+
+def markdown_tables(path):
+    """{section heading: [table, ...]}, each table a list of row dicts."""
+    sections, heading, table = {}, None, None
+    with open(path, encoding="utf-8") as text:
+        for line in text:
+            line = line.rstrip("\n")
+            if line.startswith("## "):
+                heading, table = line[3:].strip(), None
+                sections[heading] = []
+            elif line.startswith("|") and heading:
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                if table is None:
+                    table = {"header": cells, "rows": []}
+                    sections[heading].append(table)
+                elif not all(set(c) <= set("-: ") for c in cells):
+                    table["rows"].append(dict(zip(table["header"], cells)))
+            else:
+                table = None
+    return {h: [t["rows"] for t in tables] for h, tables in sections.items()}
+
+
+TABLES = markdown_tables(README)
+ROOT = TABLES["Root attributes"][0]
+DATASETS, OUTPUTS = TABLES["Datasets"][0], TABLES["Datasets"][1]
+PROVENANCE = TABLES["Provenance attributes"][0]
+FILES = sorted(glob.glob(os.path.join(RESULTS, "**", "*.h5"), recursive=True))
+
+
+def kernel_options(kernel):
+    """Option names from `parkit help KERNEL` (the option tables)."""
+    text = subprocess.run([BINARY, "help", kernel], capture_output=True,
+                          text=True, check=True).stdout
+    kernel_part = text.split("options of every kernel:")[0]
+    return re.findall(r"^  --([a-z0-9_]+)", kernel_part, re.MULTILINE)
+
+
+def check_type(value, expected, where):
+    if expected == "str":
+        assert isinstance(value, str), f"{where}: {value!r} is not a str"
+    elif expected in ("int64", "int32", "float64"):
+        assert np.asarray(value).dtype == np.dtype(expected), \
+            f"{where}: {np.asarray(value).dtype} is not {expected}"
+    else:
+        raise AssertionError(f"README type {expected!r} unknown ({where})")
+
+
+def documented_outputs(attrs):
+    for row in OUTPUTS:
+        kernel, _, condition = row["kernel"].partition(", ")
+        if kernel != attrs["kernel"]:
+            continue
+        if condition:
+            option, value = condition.strip("`").split()
+            if attrs[option.lstrip("-")] != value:
+                continue
+        return set(re.findall(r"`([a-z_0-9]+)`", row["outputs"]))
+    raise AssertionError(f"README lists no outputs for {attrs['kernel']}")
+
+
+def test_tables_were_found():
+    assert len(ROOT) > 20 and len(DATASETS) >= 8 and len(PROVENANCE) >= 10
+
+
+def test_the_runs_left_files():
+    assert len(FILES) >= 24, f"only {len(FILES)} result files under {RESULTS}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, RESULTS))
+def test_file_matches_readme(path):
+    with h5py.File(path, "r") as f:
+        attrs = dict(f.attrs)
+        for row in ROOT:
+            assert row["name"] in attrs, f"root attribute {row['name']} missing"
+            check_type(attrs[row["name"]], row["type"], row["name"])
+        assert attrs["layout_version"] == 1
+
+        options = kernel_options(attrs["kernel"])
+        assert options, attrs["kernel"]
+        for option in options:
+            assert option in attrs and f"{option}_unit" in attrs, option
+        extra = set(attrs) - {r["name"] for r in ROOT} - set(options) \
+            - {f"{o}_unit" for o in options}
+        assert not extra, f"undocumented root attributes {sorted(extra)}"
+
+        shapes = {"repetitions": attrs["repetitions"], "ranks": attrs["ranks"],
+                  "threads": attrs["threads"]}
+        seen = set()
+        f.visititems(lambda name, obj: seen.add(name)
+                     if isinstance(obj, h5py.Dataset) else None)
+        for row in DATASETS:
+            name = row["path"]
+            assert name in f, f"dataset {name} missing"
+            dataset = f[name]
+            if row["type"] == "string":
+                assert dataset.dtype.kind == "S", name
+            else:
+                assert dataset.dtype == np.dtype(row["type"]), name
+            dims = [d.strip() for d in row["shape"].split(",")]
+            expected = tuple(shapes.get(d, dataset.shape[i])
+                             for i, d in enumerate(dims))
+            assert dataset.shape == expected, (name, dataset.shape, expected)
+            if row["units"]:
+                assert dataset.attrs["units"] == row["units"], name
+            assert dataset.attrs["description"], name
+        undocumented = {n for n in seen if not n.startswith("outputs/")} \
+            - {r["path"] for r in DATASETS}
+        assert not undocumented, f"undocumented datasets {undocumented}"
+
+        recorded = set(f["outputs"].keys())
+        assert recorded == documented_outputs(attrs)
+        for name in recorded:
+            assert f["outputs"][name].attrs["units"], name
+            assert f["outputs"][name].attrs["description"], name
+
+        for row in PROVENANCE:
+            assert row["name"] in f["provenance"].attrs, row["name"]
+            check_type(f["provenance"].attrs[row["name"]], row["type"],
+                       "provenance/" + row["name"])
+
+        timings = f["timings"][:]
+        assert np.all(np.isfinite(timings)) and np.all(timings > 0)
+        assert attrs["time_min"] <= attrs["time_median"] <= attrs["time_max"]
+        assert attrs["time_min"] == pytest.approx(timings.max(axis=1).min())
+        assert attrs["imbalance"] >= 1.0
+        assert all(h for h in f["ranks/host"][:])
+        assert all(c for c in f["ranks/thread_cpuset"][:].ravel())
+        assert np.all(f["ranks/node"][:] < attrs["nodes"])
+        assert attrs["workers"] == attrs["ranks"] * attrs["threads"]
+        assert attrs["started_utc"] <= attrs["finished_utc"]
+        assert attrs["kernel"] in f["provenance"].attrs["command_line"]
+
+
+@pytest.mark.skipif(shutil.which("h5dump") is None, reason="h5dump not installed")
+def test_h5dump_reads_a_result_file():
+    assert FILES
+    dump = subprocess.run(["h5dump", "-A", FILES[0]], capture_output=True,
+                          text=True)
+    assert dump.returncode == 0, dump.stderr
+    assert 'ATTRIBUTE "kernel"' in dump.stdout
+
+
+def test_readme_pandas_snippet_loads_one_row_per_run():
+    pytest.importorskip("pandas")
+    with open(README, encoding="utf-8") as text:
+        snippet = text.read().split("```python\n", 1)[1].split("```", 1)[0]
+    loader = snippet.split("runs = load_runs()")[0]
+    namespace = {}
+    exec(compile(loader, README, "exec"), namespace)
+    runs = namespace["load_runs"](RESULTS)
+    assert len(runs) == len(FILES)
+    for column in ("kernel", "mode", "ranks", "threads", "time_median", "rate",
+                   "rate_unit", "verified", "n", "n_unit"):
+        assert column in runs.columns, column
+    assert set(runs["mode"]) == {"threads", "ranks", "hybrid"}

@@ -1,0 +1,83 @@
+"""The run matrix (tests/CMakeLists.txt) left one file per split for each
+kernel configuration. Every split must have run and verified, montecarlo's
+outputs must be identical bit for bit across splits, and matmul's within the
+tolerance the kernel recorded."""
+import glob
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import CONFIGS, RESULTS
+
+SPLITS = {"threads_p1_t1", "threads_p1_t2", "threads_p1_t3", "ranks_p1_t1",
+          "ranks_p2_t1", "ranks_p3_t1", "ranks_p4_t1", "hybrid_p2_t2"}
+
+
+def result_files(config):
+    paths = glob.glob(os.path.join(RESULTS, config, "*.h5"))
+    return {os.path.basename(p)[:-3]: p for p in sorted(paths)}
+
+
+def outputs(path):
+    with h5py.File(path, "r") as f:
+        return {name: d[()] for name, d in f["outputs"].items()}
+
+
+def test_configurations_were_registered():
+    assert {"matmul", "montecarlo-ep", "montecarlo-pi"} <= set(CONFIGS)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_split_ran_and_verified(config):
+    files = result_files(config)
+    assert set(files) == SPLITS, f"missing or extra runs in {config}"
+    for split, path in files.items():
+        mode, ranks, threads = split.split("_")
+        with h5py.File(path, "r") as f:
+            a = f.attrs
+            assert a["verified"] == 1, (path, a["verification"])
+            assert a["mode"] == mode
+            assert a["ranks"] == int(ranks[1:])
+            assert a["threads"] == int(threads[1:])
+            assert f["timings"].shape == (a["repetitions"], a["ranks"])
+    assert not glob.glob(os.path.join(RESULTS, config, "*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "config", [c for c in CONFIGS if c.startswith("montecarlo")])
+def test_montecarlo_is_bitwise_identical_across_splits(config):
+    files = result_files(config)
+    reference_split = "threads_p1_t1"
+    reference = outputs(files[reference_split])
+    assert reference, "montecarlo recorded no outputs"
+    for split, path in files.items():
+        got = outputs(path)
+        assert got.keys() == reference.keys(), split
+        for name, value in reference.items():
+            assert np.asarray(got[name]).tobytes() == \
+                np.asarray(value).tobytes(), \
+                f"{name} differs between {reference_split} and {split}: " \
+                f"{value!r} vs {got[name]!r}"
+
+
+@pytest.mark.parametrize(
+    "config", [c for c in CONFIGS if c.startswith("matmul")])
+def test_matmul_agrees_across_splits_within_recorded_tolerance(config):
+    files = result_files(config)
+    reference = outputs(files["threads_p1_t1"])
+    tolerance = float(reference["tolerance"])
+    bound = reference["bound"]
+    assert tolerance > 0 and np.all(bound > 0)
+    for split, path in files.items():
+        got = outputs(path)
+        assert float(got["tolerance"]) == tolerance, split
+        assert float(got["max_scaled_residual"]) <= tolerance, split
+        difference = np.abs(got["cx"] - reference["cx"])
+        worst = float(np.max(difference / bound))
+        assert worst <= tolerance, \
+            f"{split}: C x differs from threads_p1_t1 by {worst:.3g} x bound, " \
+            f"tolerance {tolerance:.3g}"
+        # The bound is the same vector whatever the split (to rounding).
+        assert np.allclose(got["bound"], bound, rtol=1e-12, atol=0), split

@@ -1,0 +1,179 @@
+/* Unit tests of the pieces under every run: option parsing, the kernel
+ * registry's invariants, timing statistics and CPU-set formatting. */
+#include "cli.h"
+#include "options.h"
+#include "placement.h"
+#include "statistics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+#define EXPECT(condition, ...)                                                 \
+  do {                                                                         \
+    if (!(condition)) {                                                        \
+      ++failures;                                                              \
+      fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #condition); \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fprintf(stderr, "\n");                                                   \
+    }                                                                          \
+  } while (0)
+
+static const parkit_option size_option = {.name = "n",
+                                          .type = PARKIT_OPTION_INT,
+                                          .default_value = "8",
+                                          .unit = "elements",
+                                          .help = "size",
+                                          .min = 1,
+                                          .max = 100};
+
+static void test_integer_values(void) {
+  parkit_value value = {0};
+  char message[256] = "";
+  EXPECT(parkit_option_parse(&size_option, "42", &value, message,
+                             sizeof message) == 0 &&
+             value.integer == 42,
+         "42 parsed, got %lld (%s)", (long long)value.integer, message);
+  const char *bad[] = {"0",   "-3",  "101",
+                       "abc", "",    "4x",
+                       " 5",  "1e3", "99999999999999999999999"};
+  const char *why[] = {"too small",      "too small",      "too large",
+                       "not an integer", "not an integer", "not an integer",
+                       "not an integer", "not an integer", "too large for a"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    message[0] = '\0';
+    int status = parkit_option_parse(&size_option, bad[i], &value, message,
+                                     sizeof message);
+    EXPECT(status != 0, "'%s' rejected", bad[i]);
+    EXPECT(strstr(message, why[i]) != NULL, "'%s' gives '%s', got: %s", bad[i],
+           why[i], message);
+    EXPECT(strstr(message, "1..100") != NULL, "message names the range: %s",
+           message);
+  }
+}
+
+static void test_command_lines(void) {
+  parkit_command command;
+  char message[512];
+  char *good[] = {"parkit",    "hybrid", "matmul", "--n=64",
+                  "--threads", "3",      "--quiet"};
+  EXPECT(parkit_command_parse(7, good, &command, message, sizeof message) == 0,
+         "good line parses: %s", message);
+  EXPECT(command.kind == PARKIT_COMMAND_RUN &&
+             command.mode == PARKIT_MODE_HYBRID,
+         "hybrid run");
+  EXPECT(command.common[PARKIT_COMMON_THREADS].integer == 3 &&
+             command.common[PARKIT_COMMON_THREADS].is_set,
+         "--threads 3");
+  EXPECT(command.common[PARKIT_COMMON_QUIET].flag, "--quiet");
+  EXPECT(command.common[PARKIT_COMMON_REPS].integer == 5, "default reps");
+  EXPECT(command.options[0].integer == 64, "--n=64");
+  parkit_command_free(&command);
+
+  struct {
+    int argc;
+    char *argv[6];
+    const char *expected;
+  } cases[] = {
+      {1, {"parkit"}, "missing mode"},
+      {2, {"parkit", "sideways"}, "unknown mode 'sideways'"},
+      {2, {"parkit", "threads"}, "missing kernel"},
+      {3, {"parkit", "threads", "fft"}, "unknown kernel 'fft'"},
+      {4, {"parkit", "threads", "matmul", "--size"}, "unknown option '--size'"},
+      {4, {"parkit", "threads", "matmul", "--n"}, "needs a value"},
+      {5, {"parkit", "threads", "matmul", "--n", "0"}, "--n '0'"},
+      {4, {"parkit", "threads", "matmul", "n"}, "unexpected argument 'n'"},
+      {6,
+       {"parkit", "ranks", "matmul", "--reps", "1", "--reps"},
+       "more than once"},
+      {4, {"parkit", "threads", "matmul", "--quiet=yes"}, "takes no value"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    message[0] = '\0';
+    int status = parkit_command_parse(cases[i].argc, cases[i].argv, &command,
+                                      message, sizeof message);
+    EXPECT(status != 0, "case %zu rejected", i);
+    EXPECT(strstr(message, cases[i].expected) != NULL,
+           "case %zu says '%s', got: %s", i, cases[i].expected, message);
+    EXPECT(strchr(message, '\n') == NULL, "one line: %s", message);
+    parkit_command_free(&command);
+  }
+}
+
+/* Every kernel: valid names, defaults that parse, no clash with the common
+ * options (both end up as root attributes of the result file). */
+static void test_registry(void) {
+  EXPECT(parkit_kernel_count() >= 2, "kernels registered");
+  for (int k = 0; k < parkit_kernel_count(); ++k) {
+    const parkit_kernel *kernel = parkit_kernel_at(k);
+    EXPECT(parkit_kernel_find(kernel->name) == kernel, "%s found",
+           kernel->name);
+    EXPECT(kernel->summary && *kernel->summary, "%s has a summary",
+           kernel->name);
+    EXPECT(kernel->setup && kernel->run && kernel->verify && kernel->teardown &&
+               kernel->work && kernel->memory_bytes,
+           "%s implements the interface", kernel->name);
+    for (int i = 0; i < kernel->option_count; ++i) {
+      const parkit_option *option = &kernel->options[i];
+      EXPECT(parkit_option_find(parkit_common_options, PARKIT_COMMON_COUNT,
+                                option->name) < 0,
+             "%s --%s clashes with a common option", kernel->name,
+             option->name);
+      EXPECT(option->unit && option->help && *option->help,
+             "%s --%s has unit and help", kernel->name, option->name);
+      EXPECT(strspn(option->name, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+                 strlen(option->name),
+             "%s --%s is a plain name", kernel->name, option->name);
+      parkit_value value = {0};
+      char message[256] = "";
+      EXPECT(option->default_value &&
+                 parkit_option_parse(option, option->default_value, &value,
+                                     message, sizeof message) == 0,
+             "%s --%s default parses: %s", kernel->name, option->name, message);
+    }
+  }
+}
+
+static void test_statistics(void) {
+  /* 3 repetitions x 2 ranks; the repetition time is the slower rank's. */
+  const double times[] = {1.0, 2.0, /**/ 4.0, 3.0, /**/ 3.0, 1.0};
+  parkit_time_statistics statistics;
+  EXPECT(parkit_time_statistics_compute(times, 3, 2, &statistics) == 0,
+         "computed");
+  EXPECT(statistics.min == 2.0 && statistics.max == 4.0 &&
+             statistics.median == 3.0,
+         "min/median/max of slowest ranks, got %g %g %g", statistics.min,
+         statistics.median, statistics.max);
+  EXPECT(fabs(statistics.imbalance - 8.0 / 6.0) < 1e-15,
+         "imbalance 8/6, got %g", statistics.imbalance);
+  double even[] = {4, 1, 3, 2}, scratch[4];
+  EXPECT(parkit_median(even, 4, scratch) == 2.5, "even median");
+}
+
+static void test_cpuset_text(void) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  char text[64];
+  parkit_format_cpuset(&cpus, text, sizeof text);
+  EXPECT(strcmp(text, "") == 0, "empty set, got '%s'", text);
+  int members[] = {0, 1, 2, 3, 8, 10, 11};
+  for (size_t i = 0; i < sizeof members / sizeof members[0]; ++i)
+    CPU_SET(members[i], &cpus);
+  parkit_format_cpuset(&cpus, text, sizeof text);
+  EXPECT(strcmp(text, "0-3,8,10-11") == 0, "ranges, got '%s'", text);
+}
+
+int main(void) {
+  test_integer_values();
+  test_command_lines();
+  test_registry();
+  test_statistics();
+  test_cpuset_text();
+  if (failures)
+    fprintf(stderr, "%d check(s) failed\n", failures);
+  else
+    printf("all core unit checks passed\n");
+  return failures ? 1 : 0;
+}
