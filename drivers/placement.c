@@ -3,6 +3,7 @@
 #include "check.h"
 #include "options.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +98,34 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
   return 0;
 }
 
+/* The CPUs this rank's threads may use. With OMP_PROC_BIND set, libgomp
+ * binds the initial thread to the first place at start-up, so the calling
+ * thread's mask shows one place only; the union of the OpenMP places is the
+ * mask the process had. Without places, the process mask is the answer. */
+static int rank_cpus(cpu_set_t *cpus) {
+  PARKIT_CHECK(sched_getaffinity(0, sizeof *cpus, cpus) == 0,
+               "sched_getaffinity failed");
+  int places = omp_get_num_places();
+  if (places <= 0)
+    return 0;
+  CPU_ZERO(cpus);
+  for (int place = 0; place < places; ++place) {
+    int count = omp_get_place_num_procs(place);
+    int ids[CPU_SETSIZE];
+    if (count <= 0 || count > CPU_SETSIZE)
+      continue;
+    omp_get_place_proc_ids(place, ids);
+    for (int i = 0; i < count; ++i)
+      if (ids[i] >= 0 && ids[i] < CPU_SETSIZE)
+        CPU_SET(ids[i], cpus);
+  }
+  return 0;
+}
+
 int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   memset(placement, 0, sizeof *placement);
   placement->node_comm = MPI_COMM_NULL;
-  PARKIT_CHECK(sched_getaffinity(0, sizeof placement->cpus, &placement->cpus) ==
-                   0,
-               "sched_getaffinity failed");
+  PARKIT_CALL(rank_cpus(&placement->cpus));
   placement->cpu_count = CPU_COUNT(&placement->cpus);
   placement->core_count = count_cores(&placement->cpus);
   parkit_format_cpuset(&placement->cpus, placement->cpuset_text,

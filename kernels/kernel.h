@@ -125,7 +125,8 @@ typedef struct parkit_kernel {
   int option_count;
 
   /* Optional. Checks option combinations and launch shapes that a per-option
-   * range cannot express. Not collective, no MPI: every rank computes the
+   * range cannot express. Not collective, no communication (local MPI queries
+   * such as MPI_Dims_create are fine): every rank computes the
    * same answer. Returns 0, or -1 with a one-line message naming the bad
    * value and what is allowed. */
   int (*validate)(const parkit_context *ctx, const parkit_value *options,

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# README command (2): install what is missing, build with warnings as errors,
+# run the whole CTest suite; then build again with the address and
+# undefined-behaviour sanitizers and run the suite once more.
+# Set PARKIT_SKIP_SANITIZERS=1 to run only the first pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+run_suite() { # build-directory cmake-options...
+  local build=$1
+  shift
+  cmake -S . -B "$build" -DPARKIT_WERROR=ON "$@" >/dev/null
+  cmake --build "$build" -j "$jobs" >/dev/null
+  ctest --test-dir "$build" --output-on-failure --no-tests=error \
+    -j "$jobs" --timeout 900
+}
+
+echo "== parkit tests: release build (-O3, -Werror)"
+run_suite build-test -DCMAKE_BUILD_TYPE=Release
+
+if [ "${PARKIT_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== parkit tests: address + undefined-behaviour sanitizers"
+  # Open MPI, hwloc and PMIx keep allocations until exit by design; leaks
+  # inside them are suppressed, leaks in parkit are not.
+  export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer-leaks.supp:print_suppressions=0"
+  export ASAN_OPTIONS="abort_on_error=0:detect_stack_use_after_return=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPARKIT_SANITIZE=ON
+fi
