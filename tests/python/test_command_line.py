@@ -127,12 +127,15 @@ def test_a_fitting_launch_gives_no_warning(tmp_path):
 
 
 def test_long_runs_report_progress(tmp_path):
-    result = run_parkit(["threads", "montecarlo", "--class", "W", "--threads",
-                         "1", "--reps", "10", "--warmup", "0", "--out",
-                         tmp_path], timeout=300)
+    # About 2 s a repetition on one core of the reference machine (500
+    # Msamples/s); progress starts after 3 s.
+    result = run_parkit(["threads", "montecarlo", "--estimate", "pi",
+                         "--samples", "1000000000", "--threads", "1",
+                         "--reps", "4", "--warmup", "0", "--out", tmp_path],
+                        timeout=300)
     assert result.returncode == 0, result.stderr
     progress = [l for l in result.stderr.splitlines()
-                if re.match(r"parkit: repetition \d+ of 10, [\d.]+ s elapsed",
+                if re.match(r"parkit: repetition \d+ of 4, [\d.]+ s elapsed",
                             l)]
     assert progress, result.stderr
 
