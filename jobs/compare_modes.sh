@@ -50,10 +50,9 @@ mkdir -p "$out"
 log=$out/runs.txt
 : >"$log"
 
-run() { # mode ranks threads kernel
+launch() { # mode ranks threads kernel
   local mode=$1 ranks=$2 threads=$3 kernel=$4
   local common=(--out "$out" --reps "$reps" --quiet)
-  echo "compare_modes: $kernel as $mode, $ranks x $threads" >&2
   case $mode in
   threads)
     "$parkit" threads "$kernel" --threads "$threads" "${common[@]}" ;;
@@ -64,7 +63,20 @@ run() { # mode ranks threads kernel
     mpirun -np "$ranks" --map-by "slot:PE=$threads" --bind-to core \
       -x OMP_PLACES -x OMP_PROC_BIND \
       "$parkit" hybrid "$kernel" --threads "$threads" "${common[@]}" ;;
-  esac | grep '^PARKIT ' | tee -a "$log" >/dev/null
+  esac
+}
+
+failed=0
+run() { # mode ranks threads kernel: one run, its key=value line into $log
+  echo "compare_modes: $4 as $1, $2 x $3" >&2
+  local status=0
+  launch "$@" >"$out/last-run.txt" || status=$?
+  grep '^PARKIT ' "$out/last-run.txt" >>"$log" || true
+  rm -f "$out/last-run.txt"
+  if [ "$status" -ne 0 ]; then
+    echo "compare_modes: error: $4 as $1 ($2 x $3) exited with status $status" >&2
+    failed=1
+  fi
 }
 
 for kernel in $kernels; do
@@ -97,7 +109,7 @@ awk -v cores="$cores" '
   }' "$log"
 echo
 echo "result files: $out/ ($(ls "$out"/*.h5 | wc -l) runs; layout: results/README.md)"
-if grep -q 'verified=0' "$log"; then
-  echo "compare_modes: error: a run failed its verification (see above)" >&2
+if [ "$failed" -ne 0 ]; then
+  echo "compare_modes: error: some runs failed or did not verify (see above)" >&2
   exit 3
 fi
