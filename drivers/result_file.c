@@ -62,30 +62,31 @@ static hid_t fixed_string_type(size_t width) {
   return type;
 }
 
-/* Creates dataset `name` of `rank` dimensions; every rank writes the block
- * that starts at `start` with extent `count` (an empty block is allowed),
- * collectively. */
+/* Creates dataset `name` with `dimensions` dimensions of extent `dims`
+ * (0 dimensions: a scalar) and writes it collectively: every rank calls
+ * this; a rank with `writes` set writes the block at `start` of extent
+ * `count` (a scalar: the value), the others take part with an empty
+ * selection, as collective transfers require. */
 static int write_block(hid_t parent, const char *name, hid_t file_type,
-                       hid_t memory_type, int rank, const hsize_t *dims,
-                       const hsize_t *start, const hsize_t *count,
+                       hid_t memory_type, int dimensions, const hsize_t *dims,
+                       bool writes, const hsize_t *start, const hsize_t *count,
                        const void *data, const char *units,
                        const char *description) {
   hid_t file_space, memory_space, dataset, transfer;
-  PARKIT_H5_CALL(file_space = rank ? H5Screate_simple(rank, dims, NULL)
-                                   : H5Screate(H5S_SCALAR));
+  PARKIT_H5_CALL(file_space = dimensions
+                                  ? H5Screate_simple(dimensions, dims, NULL)
+                                  : H5Screate(H5S_SCALAR));
   PARKIT_H5_CALL(dataset = H5Dcreate2(parent, name, file_type, file_space,
                                       H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   hsize_t elements = 1;
-  for (int d = 0; d < rank; ++d)
+  for (int d = 0; d < dimensions; ++d)
     elements *= count[d];
-  if (rank == 0)
-    elements = count ? count[0] : 0;
   hsize_t memory_extent = elements ? elements : 1;
   PARKIT_H5_CALL(memory_space = H5Screate_simple(1, &memory_extent, NULL));
-  if (elements == 0) {
+  if (!writes || elements == 0) {
     PARKIT_H5_CALL(H5Sselect_none(memory_space));
     PARKIT_H5_CALL(H5Sselect_none(file_space));
-  } else if (rank > 0) {
+  } else if (dimensions > 0) {
     PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL,
                                        count, NULL));
   }
@@ -112,7 +113,7 @@ static int write_rank_rows(hid_t parent, const char *name, hid_t file_type,
   hsize_t dims[2] = {(hsize_t)ranks, row_length};
   hsize_t start[2] = {(hsize_t)rank, 0}, count[2] = {1, row_length};
   return write_block(parent, name, file_type, memory_type, row_length ? 2 : 1,
-                     dims, start, count, row, units, description);
+                     dims, true, start, count, row, units, description);
 }
 
 /* A dataset that holds the same values on every rank: rank 0 writes it. */
@@ -120,14 +121,10 @@ static int write_shared(hid_t parent, const char *name, hid_t file_type,
                         hid_t memory_type, bool is_array, hsize_t length,
                         const void *data, int rank, const char *units,
                         const char *description) {
-  hsize_t start = 0, count = rank == 0 ? length : 0;
-  if (!is_array) {
-    hsize_t scalar_count = rank == 0 ? 1 : 0;
-    return write_block(parent, name, file_type, memory_type, 0, NULL, NULL,
-                       &scalar_count, data, units, description);
-  }
-  return write_block(parent, name, file_type, memory_type, 1, &length, &start,
-                     &count, data, units, description);
+  hsize_t start = 0;
+  return write_block(parent, name, file_type, memory_type, is_array ? 1 : 0,
+                     &length, rank == 0, &start, &length, data, units,
+                     description);
 }
 
 static int write_parameters(hid_t file, const parkit_command *command) {
@@ -210,9 +207,9 @@ static int write_timings(hid_t file, const parkit_run_record *record,
   const parkit_run_result *result = record->result;
   hsize_t dims[2] = {(hsize_t)result->repetitions, (hsize_t)result->ranks};
   hsize_t start[2] = {0, 0};
-  hsize_t count[2] = {rank == 0 ? dims[0] : 0, rank == 0 ? dims[1] : 0};
+  /* Every rank holds all timings (the runner gathered them): rank 0 writes. */
   return write_block(file, "timings", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
-                     dims, start, count, result->times, "s",
+                     dims, rank == 0, start, dims, result->times, "s",
                      "time of each timed repetition on each rank, "
                      "[repetition, rank], after a barrier");
 }
