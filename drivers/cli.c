@@ -60,7 +60,7 @@ const char *parkit_mode_name(parkit_mode mode) {
   return mode_names[mode];
 }
 
-static bool parse_mode(const char *word, parkit_mode *mode) {
+bool parkit_mode_parse(const char *word, parkit_mode *mode) {
   for (int m = 0; m < 3; ++m)
     if (strcmp(word, mode_names[m]) == 0) {
       *mode = (parkit_mode)m;
@@ -162,7 +162,7 @@ int parkit_command_parse(int argc, char **argv, parkit_command *command,
     command->kind = PARKIT_COMMAND_VERSION;
     return 0;
   }
-  if (!parse_mode(first, &command->mode)) {
+  if (!parkit_mode_parse(first, &command->mode)) {
     snprintf(message, size,
              "unknown mode '%s'; allowed: threads, ranks, hybrid (or list, "
              "help, --version)",

@@ -12,6 +12,7 @@
 
 #include "kernel.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef enum parkit_mode {
@@ -50,6 +51,8 @@ typedef struct parkit_command {
 extern const parkit_option parkit_common_options[PARKIT_COMMON_COUNT];
 
 const char *parkit_mode_name(parkit_mode mode);
+/* True, with *mode set, when `word` names a mode ("threads", ...). */
+bool parkit_mode_parse(const char *word, parkit_mode *mode);
 
 /* Returns 0, or -1 with a one-line message naming the bad word and what is
  * allowed. Never prints. */

@@ -82,7 +82,8 @@ static bool any_rank_failed(bool failed, char *message, int size,
   return true;
 }
 
-/* Checks the kernel's own rules and that the problem fits in memory. */
+/* Checks the kernel's own rules and that the problem fits in memory.
+ * Collective over the node's ranks (they sum their memory needs). */
 static int check_problem(prepared_run *run, char *message, size_t size) {
   const parkit_kernel *kernel = run->command.kernel;
   if (kernel->validate &&
@@ -106,8 +107,8 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
   return 0;
 }
 
-/* Everything that can be wrong with the input, found before any collective
- * work. Not collective itself, except for the node memory sum. */
+/* The command line, the mode against the launch, and the thread count.
+ * Not collective: every rank parses the same argv to the same answer. */
 static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
                        char *message, size_t size) {
   int rank = 0, ranks = 1;
@@ -186,8 +187,7 @@ static void start_context(prepared_run *run, MPI_Comm world) {
       MPI_Comm_set_errhandler(run->context.comm, MPI_ERRORS_RETURN) !=
           MPI_SUCCESS) {
     parkit_error_set(__FILE__, __LINE__,
-                     "cannot create the kernel's "
-                     "communicator");
+                     "cannot create the kernel's communicator");
     abort_run(run, "setup");
   }
   omp_set_dynamic(0);
@@ -250,10 +250,8 @@ int main(int argc, char **argv) {
   if (parsed && command.kind != PARKIT_COMMAND_RUN)
     return run_without_mpi(&command);
   parkit_command_free(&command);
-  bool is_run = argc > 1 && (strcmp(argv[1], "threads") == 0 ||
-                             strcmp(argv[1], "ranks") == 0 ||
-                             strcmp(argv[1], "hybrid") == 0);
-  if (!is_run) {
+  parkit_mode mode;
+  if (argc < 2 || !parkit_mode_parse(argv[1], &mode)) {
     fprintf(stderr, "parkit: error: %s\n", message);
     return EXIT_BAD_INPUT;
   }
