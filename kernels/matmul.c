@@ -51,6 +51,7 @@
  */
 #include "check.h"
 #include "kernel.h"
+#include "partition.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -135,30 +136,7 @@ static double uniform_entry(uint64_t key, int64_t column) {
   return (double)bits * 0x1p-52 - 1.0;
 }
 
-/* ---- the process grid and the balanced split --------------------------- */
-
-/* Half-open range [begin, end) of global indices. */
-typedef struct index_range {
-  int64_t begin, end;
-} index_range;
-
-/* Part `part` of n indices split into `parts` balanced parts. */
-static index_range block_range(int64_t n, int parts, int part) {
-  int64_t base = n / parts, larger = n % parts;
-  index_range range;
-  range.begin = part * base + (part < larger ? part : larger);
-  range.end = range.begin + base + (part < larger ? 1 : 0);
-  return range;
-}
-
-/* The part that holds global index `index`; needs parts <= n. */
-static int block_owner(int64_t n, int parts, int64_t index) {
-  int64_t base = n / parts, larger = n % parts;
-  int64_t in_larger_parts = larger * (base + 1);
-  if (index < in_larger_parts)
-    return (int)(index / (base + 1));
-  return (int)(larger + (index - in_larger_parts) / base);
-}
+/* ---- the process grid --------------------------------------------------- */
 
 typedef struct process_grid {
   int rows, columns; /* grid shape */
@@ -189,7 +167,7 @@ typedef struct matmul_state {
   process_grid grid;
   /* Global rows of A, B and C held here (also B's k range), and global
    * columns of A, B and C held here (also A's k range). */
-  index_range rows, columns;
+  parkit_range rows, columns;
   int64_t row_count, column_count;
   MPI_Comm row_communicator;    /* this grid row; rank = grid column */
   MPI_Comm column_communicator; /* this grid column; rank = grid row */
@@ -208,9 +186,9 @@ static int64_t row_block_count(const matmul_state *state) {
 }
 
 /* Local rows [begin, end) of row block `row_block`. */
-static index_range row_block_rows(const matmul_state *state,
-                                  int64_t row_block) {
-  index_range range;
+static parkit_range row_block_rows(const matmul_state *state,
+                                   int64_t row_block) {
+  parkit_range range;
   range.begin = row_block * ROW_BLOCK;
   range.end = range.begin + ROW_BLOCK;
   if (range.end > state->row_count)
@@ -249,8 +227,8 @@ static double matmul_memory_bytes(const parkit_context *ctx,
    * largest blocks (a 1x1 grid) meanwhile. */
   if (make_process_grid(ctx, &grid) != 0)
     grid = (process_grid){1, 1, 0, 0};
-  index_range rows = block_range(n, grid.rows, grid.row);
-  index_range columns = block_range(n, grid.columns, grid.column);
+  parkit_range rows = parkit_balanced_part(n, grid.rows, grid.row);
+  parkit_range columns = parkit_balanced_part(n, grid.columns, grid.column);
   double row_count = (double)(rows.end - rows.begin);
   double column_count = (double)(columns.end - columns.begin);
   double width = (double)panel_capacity(n, options[OPTION_BLOCK].integer);
@@ -269,7 +247,7 @@ static void initialise_blocks(matmul_state *state) {
   const int64_t panel_width = panel_capacity(state->n, state->block);
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    index_range local = row_block_rows(state, row_block);
+    parkit_range local = row_block_rows(state, row_block);
     for (int64_t i = local.begin; i < local.end; ++i) {
       int64_t global_row = state->rows.begin + i;
       uint64_t a_key = row_key(state->context.seed, STREAM_A, global_row);
@@ -318,9 +296,10 @@ static int setup_state(matmul_state *state, const parkit_context *ctx,
   PARKIT_CHECK(state->n >= state->grid.rows && state->n >= state->grid.columns,
                "--n %" PRId64 " is smaller than the %dx%d process grid",
                state->n, state->grid.rows, state->grid.columns);
-  state->rows = block_range(state->n, state->grid.rows, state->grid.row);
+  state->rows =
+      parkit_balanced_part(state->n, state->grid.rows, state->grid.row);
   state->columns =
-      block_range(state->n, state->grid.columns, state->grid.column);
+      parkit_balanced_part(state->n, state->grid.columns, state->grid.column);
   state->row_count = state->rows.end - state->rows.begin;
   state->column_count = state->columns.end - state->columns.begin;
 
@@ -373,7 +352,7 @@ typedef struct panel_product {
 
 /* Reference: the plain triple loop, one dot product per entry of C. */
 static void multiply_rows_reference(const panel_product *product,
-                                    index_range rows) {
+                                    parkit_range rows) {
   const int64_t columns = product->columns, width = product->width;
   for (int64_t i = rows.begin; i < rows.end; ++i)
     for (int64_t j = 0; j < columns; ++j) {
@@ -391,7 +370,7 @@ static void multiply_rows_reference(const panel_product *product,
  * loop is a unit-stride vector loop. Every C entry still accumulates its
  * products in increasing k, one rounding per multiply-add. */
 static void update_four_rows(const panel_product *product, int64_t row,
-                             index_range k_range, index_range j_range) {
+                             parkit_range k_range, parkit_range j_range) {
   const int64_t columns = product->columns, width = product->width;
   const double *a0 = product->a_panel + row * width;
   const double *a1 = a0 + width, *a2 = a1 + width, *a3 = a2 + width;
@@ -447,7 +426,7 @@ static void update_four_rows(const panel_product *product, int64_t row,
 
 /* The same for the one to three rows left over at the end of a row block. */
 static void update_one_row(const panel_product *product, int64_t row,
-                           index_range k_range, index_range j_range) {
+                           parkit_range k_range, parkit_range j_range) {
   const int64_t columns = product->columns, width = product->width;
   const double *a = product->a_panel + row * width;
   double *c = product->c + row * columns;
@@ -463,13 +442,13 @@ static void update_one_row(const panel_product *product, int64_t row,
 /* Blocked: walk B in INNER_BLOCK x COLUMN_BLOCK sub-panels that stay in L2
  * and pass every 4-row tile of this row block over each. */
 static void multiply_rows_blocked(const panel_product *product,
-                                  index_range rows) {
+                                  parkit_range rows) {
   for (int64_t j0 = 0; j0 < product->columns; j0 += COLUMN_BLOCK) {
-    index_range j_range = {j0, j0 + COLUMN_BLOCK};
+    parkit_range j_range = {j0, j0 + COLUMN_BLOCK};
     if (j_range.end > product->columns)
       j_range.end = product->columns;
     for (int64_t k0 = 0; k0 < product->width; k0 += INNER_BLOCK) {
-      index_range k_range = {k0, k0 + INNER_BLOCK};
+      parkit_range k_range = {k0, k0 + INNER_BLOCK};
       if (k_range.end > product->width)
         k_range.end = product->width;
       int64_t row = rows.begin;
@@ -487,7 +466,7 @@ static void multiply_panel(const matmul_state *state,
                            const panel_product *product) {
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    index_range rows = row_block_rows(state, row_block);
+    parkit_range rows = row_block_rows(state, row_block);
     if (state->variant == VARIANT_REFERENCE)
       multiply_rows_reference(product, rows);
     else
@@ -516,7 +495,7 @@ static void pack_a_panel(matmul_state *state, int64_t first_column,
   const int64_t columns = state->column_count;
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    index_range rows = row_block_rows(state, row_block);
+    parkit_range rows = row_block_rows(state, row_block);
     for (int64_t i = rows.begin; i < rows.end; ++i)
       memcpy(state->a_panel + i * width, state->a + i * columns + first_column,
              sizeof(double) * (size_t)width);
@@ -527,7 +506,7 @@ static void zero_c(matmul_state *state) {
   const int64_t columns = state->column_count;
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    index_range rows = row_block_rows(state, row_block);
+    parkit_range rows = row_block_rows(state, row_block);
     memset(state->c + rows.begin * columns, 0,
            sizeof(double) * (size_t)((rows.end - rows.begin) * columns));
   }
@@ -536,11 +515,12 @@ static void zero_c(matmul_state *state) {
 /* The panel starting at global k0: as wide as --block allows without
  * crossing from one owner of A's columns or B's rows to the next. */
 static int64_t panel_width(const matmul_state *state, int64_t k0) {
-  int a_owner = block_owner(state->n, state->grid.columns, k0);
-  int b_owner = block_owner(state->n, state->grid.rows, k0);
+  int a_owner = parkit_balanced_owner(state->n, state->grid.columns, k0);
+  int b_owner = parkit_balanced_owner(state->n, state->grid.rows, k0);
   int64_t end = k0 + state->block;
-  int64_t a_end = block_range(state->n, state->grid.columns, a_owner).end;
-  int64_t b_end = block_range(state->n, state->grid.rows, b_owner).end;
+  int64_t a_end =
+      parkit_balanced_part(state->n, state->grid.columns, a_owner).end;
+  int64_t b_end = parkit_balanced_part(state->n, state->grid.rows, b_owner).end;
   if (a_end < end)
     end = a_end;
   if (b_end < end)
@@ -556,8 +536,8 @@ static int matmul_run(void *opaque_state) {
   int64_t width = 0;
   for (int64_t k0 = 0; k0 < state->n; k0 += width) {
     width = panel_width(state, k0);
-    int a_owner = block_owner(state->n, state->grid.columns, k0);
-    int b_owner = block_owner(state->n, state->grid.rows, k0);
+    int a_owner = parkit_balanced_owner(state->n, state->grid.columns, k0);
+    int b_owner = parkit_balanced_owner(state->n, state->grid.rows, k0);
 
     if (state->grid.column == a_owner)
       pack_a_panel(state, k0 - state->columns.begin, width);

@@ -60,6 +60,7 @@
 #include "check.h"
 #include "kernel.h"
 #include "npb_random.h"
+#include "partition.h"
 #include "philox.h"
 
 #include <math.h>
@@ -188,16 +189,6 @@ typedef struct montecarlo_state {
   double sum_x, sum_y;
 } montecarlo_state;
 
-/* The contiguous share [*first, *first + *count) of `total` items that part
- * `index` of `parts` gets: balanced, the first total % parts parts get one
- * item more. */
-static void balanced_share(int64_t total, int parts, int index, int64_t *first,
-                           int64_t *count) {
-  int64_t base = total / parts, remainder = total % parts;
-  *first = index * base + (index < remainder ? index : remainder);
-  *count = base + (index < remainder ? 1 : 0);
-}
-
 static int64_t ep_batch_count(const ep_class *problem) {
   return INT64_C(1) << (problem->log2_pairs - EP_LOG2_BATCH_PAIRS);
 }
@@ -222,9 +213,10 @@ static inline void dart_block_words(int64_t block, const uint32_t key[2],
 
 static int run_pi(montecarlo_state *state) {
   const parkit_context *context = &state->context;
-  int64_t blocks = (state->samples + 1) / 2, first_block, block_count;
-  balanced_share(blocks, context->size, context->rank, &first_block,
-                 &block_count);
+  int64_t blocks = (state->samples + 1) / 2;
+  parkit_range mine =
+      parkit_balanced_part(blocks, context->size, context->rank);
+  int64_t first_block = mine.begin, block_count = mine.end - mine.begin;
   /* Blocks below full_blocks hold two darts; with an odd sample count the
    * last block, numbered full_blocks, holds one and is counted apart, by
    * the rank that owns it, so that the main loop stays simple. */
@@ -600,18 +592,20 @@ static int setup_ep(montecarlo_state *state) {
   state->batches = ep_batch_count(state->problem);
   state->batch_multiplier =
       npb_random_power(NPB_RANDOM_MULTIPLIER, 2 * EP_BATCH_PAIRS);
-  balanced_share(state->batches, context->size, context->rank,
-                 &state->first_batch, &state->local_batches);
+  parkit_range mine =
+      parkit_balanced_part(state->batches, context->size, context->rank);
+  state->first_batch = mine.begin;
+  state->local_batches = mine.end - mine.begin;
   PARKIT_ALLOCATE(state->workspaces, context->threads);
   PARKIT_ALLOCATE(state->batch_sums, 2 * state->batches);
   PARKIT_ALLOCATE(state->gather_counts, context->size);
   PARKIT_ALLOCATE(state->gather_offsets, context->size);
   /* The same split as the work: rank r computes its share of the batches. */
   for (int rank = 0; rank < context->size; ++rank) {
-    int64_t first, count;
-    balanced_share(state->batches, context->size, rank, &first, &count);
-    state->gather_counts[rank] = (int)(2 * count);
-    state->gather_offsets[rank] = (int)(2 * first);
+    parkit_range share =
+        parkit_balanced_part(state->batches, context->size, rank);
+    state->gather_counts[rank] = (int)(2 * (share.end - share.begin));
+    state->gather_offsets[rank] = (int)(2 * share.begin);
   }
   memset(state->batch_sums, 0, sizeof(double) * 2 * (size_t)state->batches);
   /* First touch by the thread that uses each buffer: its pages land on that

@@ -1,7 +1,9 @@
 /* Unit tests of the pieces under every run: option parsing, the kernel
- * registry's invariants, timing statistics and CPU-set formatting. */
+ * registry's invariants, the balanced split kernels share, timing
+ * statistics and CPU-set formatting. */
 #include "cli.h"
 #include "options.h"
+#include "partition.h"
 #include "placement.h"
 #include "statistics.h"
 
@@ -136,6 +138,38 @@ static void test_registry(void) {
   }
 }
 
+/* The parts tile [0, n) in order, differ in size by at most one, and the
+ * owner of every index is the part whose range holds it. */
+static void test_balanced_partition(void) {
+  const int64_t sizes[] = {1, 2, 3, 7, 10, 97, 1000, 65536};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; ++s) {
+    int64_t n = sizes[s];
+    for (int parts = 1; parts <= 9 && parts <= n; ++parts) {
+      int64_t expected_begin = 0;
+      for (int part = 0; part < parts; ++part) {
+        parkit_range range = parkit_balanced_part(n, parts, part);
+        int64_t length = range.end - range.begin;
+        EXPECT(range.begin == expected_begin,
+               "n=%lld parts=%d part=%d starts "
+               "at %lld",
+               (long long)n, parts, part, (long long)range.begin);
+        EXPECT(length == n / parts || length == n / parts + 1,
+               "n=%lld parts=%d part=%d has %lld", (long long)n, parts, part,
+               (long long)length);
+        for (int64_t index = range.begin; index < range.end; ++index)
+          if (parkit_balanced_owner(n, parts, index) != part) {
+            EXPECT(false, "n=%lld parts=%d: owner of %lld is not %d",
+                   (long long)n, parts, (long long)index, part);
+            break;
+          }
+        expected_begin = range.end;
+      }
+      EXPECT(expected_begin == n, "n=%lld parts=%d covers all", (long long)n,
+             parts);
+    }
+  }
+}
+
 static void test_statistics(void) {
   /* 3 repetitions x 2 ranks; the repetition time is the slower rank's. */
   const double times[] = {1.0, 2.0, /**/ 4.0, 3.0, /**/ 3.0, 1.0};
@@ -169,6 +203,7 @@ int main(void) {
   test_integer_values();
   test_command_lines();
   test_registry();
+  test_balanced_partition();
   test_statistics();
   test_cpuset_text();
   if (failures)
