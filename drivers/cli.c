@@ -178,6 +178,23 @@ void parkit_command_free(parkit_command *command) {
   command->options = NULL;
 }
 
+void parkit_format_command_line(const char *program, int argc, char **argv,
+                                char *text, size_t size) {
+  size_t used = 0;
+  text[0] = '\0';
+  for (int i = 0; i < argc && used < size; ++i) {
+    const char *word = i == 0 && program ? program : argv[i];
+    bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-_=./,:+@%") == strlen(word);
+    int written = snprintf(text + used, size - used, plain ? "%s%s" : "%s'%s'",
+                           i ? " " : "", word);
+    if (written < 0)
+      break;
+    used += (size_t)written;
+  }
+}
+
 static const char *type_name(parkit_option_type type) {
   switch (type) {
   case PARKIT_OPTION_INT:

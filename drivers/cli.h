@@ -60,6 +60,12 @@ int parkit_command_parse(int argc, char **argv, parkit_command *command,
                          char *message, size_t size);
 void parkit_command_free(parkit_command *command);
 
+/* argv as one line that can be pasted back into a shell: words with shell
+ * metacharacters are single-quoted. `program`, when not NULL, replaces
+ * argv[0] (the fix lines say "parkit", not the build path). */
+void parkit_format_command_line(const char *program, int argc, char **argv,
+                                char *text, size_t size);
+
 void parkit_print_usage(FILE *stream);
 void parkit_print_list(FILE *stream);
 void parkit_print_kernel_help(FILE *stream, const parkit_kernel *kernel);

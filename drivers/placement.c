@@ -210,13 +210,6 @@ int parkit_choose_threads(const parkit_command *command,
   return 0;
 }
 
-/* "parkit hybrid matmul --n 512" from argv, for the fix lines. */
-static void join_arguments(int argc, char **argv, char *text, size_t size) {
-  size_t used = (size_t)snprintf(text, size, "parkit");
-  for (int i = 1; i < argc && used < size; ++i)
-    used += (size_t)snprintf(text + used, size - used, " %s", argv[i]);
-}
-
 static bool under_slurm(void) {
   return getenv("SLURM_JOB_ID") != NULL;
 }
@@ -310,7 +303,7 @@ int parkit_warn_about_placement(const parkit_placement *placement,
   int ranks_on_node = all[2 * worst], node_cores = all[2 * worst + 1];
   free(all);
   char arguments[1024];
-  join_arguments(argc, argv, arguments, sizeof arguments);
+  parkit_format_command_line("parkit", argc, argv, arguments, sizeof arguments);
   if (ranks_on_node * threads > node_cores)
     warn_oversubscribed(command, threads, ranks_on_node, node_cores);
   if (thin_ranks > 0)

@@ -2,6 +2,7 @@
 
 #include "build_info.h"
 #include "check.h"
+#include "cli.h"
 
 #include <hdf5.h>
 #include <stdio.h>
@@ -15,23 +16,6 @@ void parkit_utc_now(char *text, size_t size) {
   struct tm utc;
   gmtime_r(&now, &utc);
   strftime(text, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
-}
-
-/* Quotes words with shell metacharacters so the line can be pasted back. */
-static void join_command_line(int argc, char **argv, char *text, size_t size) {
-  size_t used = 0;
-  text[0] = '\0';
-  for (int i = 0; i < argc && used < size; ++i) {
-    const char *word = argv[i];
-    bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
-                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789-_=./,:+@%") == strlen(word);
-    int written = snprintf(text + used, size - used, plain ? "%s%s" : "%s'%s'",
-                           i ? " " : "", word);
-    if (written < 0)
-      break;
-    used += (size_t)written;
-  }
 }
 
 static bool recorded_variable(const char *entry) {
@@ -80,8 +64,8 @@ static const char *thread_level_name(int level) {
 
 static void collect_on_root(parkit_provenance *provenance, int argc,
                             char **argv, int thread_level) {
-  join_command_line(argc, argv, provenance->command_line,
-                    sizeof provenance->command_line);
+  parkit_format_command_line(NULL, argc, argv, provenance->command_line,
+                             sizeof provenance->command_line);
   snprintf(provenance->compiler, sizeof provenance->compiler, "%s",
            PARKIT_COMPILER);
   snprintf(provenance->compile_flags, sizeof provenance->compile_flags, "%s",

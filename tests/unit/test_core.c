@@ -104,6 +104,19 @@ static void test_command_lines(void) {
   }
 }
 
+static void test_command_line_text(void) {
+  char *argv[] = {"/opt/build/parkit", "hybrid", "matmul", "--out",
+                  "my runs",           "--n=64"};
+  char text[256];
+  parkit_format_command_line(NULL, 6, argv, text, sizeof text);
+  EXPECT(strcmp(text, "/opt/build/parkit hybrid matmul --out 'my runs' "
+                      "--n=64") == 0,
+         "as typed, quoted where needed; got %s", text);
+  parkit_format_command_line("parkit", 3, argv, text, sizeof text);
+  EXPECT(strcmp(text, "parkit hybrid matmul") == 0, "program replaced; got %s",
+         text);
+}
+
 /* Every kernel: valid names, defaults that parse, no clash with the common
  * options (both end up as root attributes of the result file). */
 static void test_registry(void) {
@@ -202,6 +215,7 @@ static void test_cpuset_text(void) {
 int main(void) {
   test_integer_values();
   test_command_lines();
+  test_command_line_text();
   test_registry();
   test_balanced_partition();
   test_statistics();
