@@ -39,18 +39,27 @@ static int make_directories(const char *path) {
   }
 }
 
-static int check_directory(const char *directory, char *message, size_t size) {
+/* Makes `directory` (for the value `out` of --out) and checks that result
+ * files can be written there. */
+static int check_directory(const char *out, const char *directory,
+                           char *message, size_t size) {
   int error = make_directories(directory);
   if (error == 0 && access(directory, W_OK | X_OK) != 0)
     error = errno;
-  if (error != 0) {
+  if (error == 0)
+    return 0;
+  if (strcmp(out, directory) == 0)
     snprintf(message, size,
              "--out '%s': cannot write result files there: %s; allowed: a "
              "writable directory, or a path ending in .h5 inside one",
-             directory, strerror(error));
-    return -1;
-  }
-  return 0;
+             out, strerror(error));
+  else
+    snprintf(message, size,
+             "--out '%s': cannot write result files there (in '%s': %s); "
+             "allowed: a writable directory, or a path ending in .h5 inside "
+             "one",
+             out, directory, strerror(error));
+  return -1;
 }
 
 /* Six hex digits that differ between runs started in the same second. */
@@ -91,7 +100,7 @@ int parkit_output_path_prepare(const char *out, const char *kernel,
       *slash = '\0';
     else
       snprintf(directory, sizeof directory, ".");
-    if (check_directory(directory, message, message_size) != 0)
+    if (check_directory(out, directory, message, message_size) != 0)
       return -1;
     if (snprintf(path, path_size, "%s", out) >= (int)path_size) {
       snprintf(message, message_size, "--out '%.60s...': path too long", out);
@@ -99,7 +108,7 @@ int parkit_output_path_prepare(const char *out, const char *kernel,
     }
     return 0;
   }
-  if (check_directory(out, message, message_size) != 0)
+  if (check_directory(out, out, message, message_size) != 0)
     return -1;
   char stamp[32], slurm[64];
   time_t now = time(NULL);

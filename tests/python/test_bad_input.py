@@ -80,23 +80,18 @@ def test_memory_message_says_how_many_bytes(tmp_path):
         result.stderr
 
 
-@pytest.mark.parametrize("target", ["file-in-the-way", "/proc/parkit-results"])
-def test_unwritable_output_directory(tmp_path, target):
-    if target == "file-in-the-way":
-        blocker = tmp_path / "blocker"
-        blocker.write_text("not a directory")
-        target = str(blocker / "results")
+@pytest.mark.parametrize("target", ["directory-under-a-file",
+                                    "file-under-a-file",
+                                    "/proc/parkit-results"])
+def test_unwritable_output_location(tmp_path, target):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    target = {"directory-under-a-file": str(blocker / "results"),
+              "file-under-a-file": str(blocker / "run.h5")}.get(target, target)
     result = run_parkit(["threads", "montecarlo", "--out", target])
     assert result.returncode == 2, result.stderr
     lines = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
-    assert len(lines) == 1 and f"--out '{target}'" in lines[0], result.stderr
+    assert len(lines) == 1, result.stderr
+    assert f"--out '{target}'" in lines[0], lines[0]
+    assert "cannot write result files there" in lines[0], lines[0]
     assert not os.path.exists(target)
-
-
-def test_unwritable_output_file_directory(tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("x")
-    target = str(blocker / "run.h5")
-    result = run_parkit(["threads", "montecarlo", "--out", target])
-    assert result.returncode == 2
-    assert "cannot write result files there" in result.stderr
