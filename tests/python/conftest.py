@@ -17,10 +17,11 @@ def run_parkit(arguments, launcher=None, env=None, timeout=120, cwd=None):
     """Runs parkit (under `launcher`, e.g. ['mpirun', '-np', '2']) and
     returns the CompletedProcess with text stdout and stderr."""
     environment = dict(os.environ)
-    environment.update(env or {})
     for name, value in (env or {}).items():
-        if value is None:
+        if value is None:  # None unsets the variable
             environment.pop(name, None)
+        else:
+            environment[name] = value
     command = list(launcher or []) + [BINARY] + [str(a) for a in arguments]
     return subprocess.run(command, capture_output=True, text=True,
                           env=environment, timeout=timeout, cwd=cwd)
