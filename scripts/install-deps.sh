@@ -9,7 +9,11 @@ packages=(
   openmpi-bin libopenmpi-dev                    # MPI
   libhdf5-openmpi-dev hdf5-tools                # parallel HDF5, h5dump
   python3 python3-h5py python3-numpy python3-pandas python3-pytest
+  python3-matplotlib                            # analysis/ plots
   clang-format                                  # the formatting check
+  libopenblas-dev                               # bench/ only (the peer)
+  slurm-wlm munge                               # jobs/slurm tests: real daemons
+  chromium                                      # report test: headless browser
 )
 
 missing=()
