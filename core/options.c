@@ -233,8 +233,8 @@ int parkit_options_parse(int argc, char **argv, parkit_option_set *sets,
       }
     } else if (equals) {
       text = equals + 1;
-    } else if (i + 1 < argc) {
-      text = argv[++i];
+    } else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+      text = argv[++i]; /* "--out --quiet" lacks a value: write --out=--x */
     } else {
       char allowed[160];
       parkit_option_describe(option, allowed, sizeof allowed);

@@ -48,6 +48,22 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                              .unit = "1",
                              .help = "print only the key=value line on "
                                      "stdout (warnings stay on stderr)"},
+    [PARKIT_COMMON_WATCHDOG] = {.name = "watchdog",
+                                .type = PARKIT_OPTION_INT,
+                                .default_value = "0",
+                                .unit = "s",
+                                .help = "end the job when the run has not "
+                                        "finished after this many seconds "
+                                        "(0: never)",
+                                .min = 0,
+                                .max = 31L * 24 * 3600},
+    [PARKIT_COMMON_INJECT_FAULT] = {.name = "inject-fault",
+                                    .type = PARKIT_OPTION_TEXT,
+                                    .default_value = "none",
+                                    .unit = "1",
+                                    .help =
+                                        "test only: PHASE:RANK:KIND makes "
+                                        "a rank fail (see drivers/fault.h)"},
 };
 
 static const char *const mode_names[] = {
@@ -129,7 +145,8 @@ static int parse_run(int argc, char **argv, parkit_command *command,
                kernel->name);
     return -1;
   }
-  return 0;
+  return parkit_fault_parse(command->common[PARKIT_COMMON_INJECT_FAULT].text,
+                            &command->fault, message, size);
 }
 
 int parkit_command_parse(int argc, char **argv, parkit_command *command,
@@ -142,8 +159,14 @@ int parkit_command_parse(int argc, char **argv, parkit_command *command,
     return -1;
   }
   const char *first = argv[1];
-  if (strcmp(first, "list") == 0 && argc == 2) {
-    command->kind = PARKIT_COMMAND_LIST;
+  if (strcmp(first, "list") == 0 || strcmp(first, "--version") == 0) {
+    if (argc > 2) {
+      snprintf(message, size, "'parkit %s' takes no arguments, got '%s'", first,
+               argv[2]);
+      return -1;
+    }
+    command->kind =
+        first[0] == 'l' ? PARKIT_COMMAND_LIST : PARKIT_COMMAND_VERSION;
     return 0;
   }
   if (strcmp(first, "help") == 0 || strcmp(first, "--help") == 0 ||
@@ -157,10 +180,6 @@ int parkit_command_parse(int argc, char **argv, parkit_command *command,
       return -1;
     }
     return find_kernel(argv[2], command, &command->kernel, message, size);
-  }
-  if (strcmp(first, "--version") == 0 && argc == 2) {
-    command->kind = PARKIT_COMMAND_VERSION;
-    return 0;
   }
   if (!parkit_mode_parse(first, &command->mode)) {
     snprintf(message, size,

@@ -10,6 +10,7 @@
 #ifndef PARKIT_CLI_H
 #define PARKIT_CLI_H
 
+#include "fault.h"
 #include "kernel.h"
 
 #include <stdbool.h>
@@ -36,6 +37,8 @@ enum parkit_common_option {
   PARKIT_COMMON_SEED,
   PARKIT_COMMON_OUT,
   PARKIT_COMMON_QUIET,
+  PARKIT_COMMON_WATCHDOG,
+  PARKIT_COMMON_INJECT_FAULT,
   PARKIT_COMMON_COUNT
 };
 
@@ -46,6 +49,7 @@ typedef struct parkit_command {
   parkit_value common[PARKIT_COMMON_COUNT];
   parkit_value *options; /* kernel->option_count values; free with
                             parkit_command_free */
+  parkit_fault fault;    /* --inject-fault, parsed (test only) */
 } parkit_command;
 
 extern const parkit_option parkit_common_options[PARKIT_COMMON_COUNT];

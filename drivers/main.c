@@ -15,6 +15,7 @@
 #include "build_info.h"
 #include "check.h"
 #include "cli.h"
+#include "guard.h"
 #include "output_path.h"
 #include "placement.h"
 #include "provenance.h"
@@ -116,6 +117,14 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
   MPI_Comm_size(world, &ranks);
   if (parkit_command_parse(argc, argv, &run->command, message, size) != 0)
     return -1;
+  const parkit_fault *fault = &run->command.fault;
+  if (fault->kind != PARKIT_FAULT_NONE && fault->rank >= ranks) {
+    snprintf(message, size,
+             "--inject-fault '%s': rank %ld does not exist; allowed: 0 to %d",
+             run->command.common[PARKIT_COMMON_INJECT_FAULT].text, fault->rank,
+             ranks - 1);
+    return -1;
+  }
   int threads = 1;
   if (parkit_choose_threads(&run->command, &run->placement, ranks, &threads,
                             message, size) != 0)
@@ -172,14 +181,27 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
   return EXIT_VERIFIED;
 }
 
-/* Ends every rank after a failure inside the kernel or the writer. */
+/* Ends every rank after a failure inside the kernel or the writer. A result
+ * file being written is removed first: nothing half-written stays behind. */
 static _Noreturn void abort_run(const prepared_run *run, const char *phase) {
   fprintf(stderr, "parkit: error: rank %d of %d (host %s) failed in %s: %s\n",
           run->context.rank, run->context.size, run->placement.host, phase,
           parkit_error_message());
   fflush(stderr);
+  if (run->path[0] != '\0')
+    parkit_result_file_discard(run->path);
   MPI_Abort(MPI_COMM_WORLD, EXIT_RUN_FAILED);
   exit(EXIT_RUN_FAILED);
+}
+
+/* Crash handlers and the watchdog: from here on, a rank that crashes or
+ * hangs says so and ends, and the launcher ends the others. */
+static void start_guard(const prepared_run *run) {
+  long watchdog = (long)run->command.common[PARKIT_COMMON_WATCHDOG].integer;
+  if (parkit_guard_install(run->context.rank, run->context.size,
+                           run->placement.host) != 0 ||
+      (watchdog > 0 && parkit_watchdog_start(watchdog, EXIT_RUN_FAILED) != 0))
+    abort_run(run, "start");
 }
 
 static void start_context(prepared_run *run, MPI_Comm world) {
@@ -198,6 +220,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
                            int thread_level, MPI_Comm world) {
   const parkit_command *command = &run->command;
   bool quiet = command->common[PARKIT_COMMON_QUIET].flag;
+  start_guard(run);
   if (parkit_provenance_collect(&run->provenance, argc, argv, thread_level,
                                 world) != 0)
     abort_run(run, "provenance");
@@ -209,6 +232,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
       .repetitions = (int)command->common[PARKIT_COMMON_REPS].integer,
       .warmup = (int)command->common[PARKIT_COMMON_WARMUP].integer,
       .progress = !quiet,
+      .fault = &command->fault,
   };
   parkit_run_result result;
   const char *phase = NULL;
@@ -224,8 +248,11 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
   MPI_Bcast(record.finished_utc, sizeof record.finished_utc, MPI_CHAR, 0,
             world);
   snprintf(record.path, sizeof record.path, "%s", run->path);
-  if (parkit_result_file_write(&record, world) != 0)
+  parkit_guard_phase("write");
+  if (parkit_fault_point(&command->fault, "write", run->context.rank) != 0 ||
+      parkit_result_file_write(&record, world) != 0)
     abort_run(run, "writing the result file");
+  parkit_guard_phase("finish");
   if (run->context.rank == 0) {
     if (!quiet)
       parkit_print_summary(stdout, &record);
@@ -266,6 +293,7 @@ int main(int argc, char **argv) {
   int status = prepare(&run, argc, argv, MPI_COMM_WORLD);
   if (status == EXIT_VERIFIED)
     status = work_and_epilog(&run, argc, argv, thread_level, MPI_COMM_WORLD);
+  parkit_watchdog_disarm();
   parkit_command_free(&run.command);
   parkit_placement_free(&run.placement);
   MPI_Finalize();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,11 +40,38 @@ static int make_directories(const char *path) {
   }
 }
 
+/* EROFS or ENOSPC when the file system that `directory` is (or will be
+ * made) on is read-only or has less than 1 MiB free, else 0: a full disk is
+ * found before the run, not after it, and before anything is made there. */
+static int file_system_refuses(const char *directory) {
+  char existing[4096];
+  if (snprintf(existing, sizeof existing, "%s", directory) >=
+      (int)sizeof existing)
+    return 0; /* too long: make_directories reports it */
+  struct statvfs space;
+  while (statvfs(existing, &space) != 0) {
+    char *slash = strrchr(existing, '/');
+    if (slash == existing || slash == NULL) {
+      if (statvfs(slash ? "/" : ".", &space) != 0)
+        return 0;
+      break;
+    }
+    *slash = '\0';
+  }
+  if (space.f_flag & ST_RDONLY)
+    return EROFS;
+  if ((double)space.f_bavail * (double)space.f_frsize < 1048576.0)
+    return ENOSPC;
+  return 0;
+}
+
 /* Makes `directory` (for the value `out` of --out) and checks that result
  * files can be written there. */
 static int check_directory(const char *out, const char *directory,
                            char *message, size_t size) {
-  int error = make_directories(directory);
+  int error = file_system_refuses(directory);
+  if (error == 0)
+    error = make_directories(directory);
   if (error == 0 && access(directory, W_OK | X_OK) != 0)
     error = errno;
   if (error == 0)

@@ -15,6 +15,23 @@
  * it returns at once: the run is then aborted, and the .tmp file left behind
  * is recognisable as unfinished. */
 
+/* How HDF5 may lock result files: HDF5_USE_FILE_LOCKING when set (HDF5
+ * reads it itself and it overrides the file access property), else parkit's
+ * default, best effort: lock where the file system can, go on where it
+ * cannot. The MPI-IO driver parkit writes with takes no flock() locks at
+ * all, so writing works on file systems without locking (NFS without lockd,
+ * some Lustre mounts); readers there need locking off (results/README.md). */
+static const char *file_locking_mode(void) {
+  const char *setting = getenv("HDF5_USE_FILE_LOCKING");
+  if (setting == NULL || strcmp(setting, "BEST_EFFORT") == 0)
+    return "best-effort";
+  if (strcmp(setting, "FALSE") == 0 || strcmp(setting, "0") == 0)
+    return "off";
+  if (strcmp(setting, "TRUE") == 0 || strcmp(setting, "1") == 0)
+    return "on";
+  return "best-effort"; /* HDF5 ignores other values */
+}
+
 static int attribute_string(hid_t object, const char *name, const char *value) {
   hid_t type, space, attribute;
   PARKIT_H5_CALL(type = H5Tcopy(H5T_C_S1));
@@ -322,6 +339,7 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   PARKIT_CALL(
       attribute_integer(group, "march_native", provenance->march_native));
   PARKIT_CALL(attribute_string(group, "git_commit", provenance->git_commit));
+  PARKIT_CALL(attribute_string(group, "file_locking", file_locking_mode()));
   PARKIT_CALL(attribute_string(group, "mpi_library_version",
                                provenance->mpi_library_version));
   PARKIT_CALL(attribute_string(group, "mpi_version", provenance->mpi_version));
@@ -334,6 +352,12 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   PARKIT_CALL(write_environment(group, provenance->environment, rank));
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;
+}
+
+void parkit_result_file_discard(const char *path) {
+  char temporary[4096 + 8];
+  snprintf(temporary, sizeof temporary, "%s%s", path, PARKIT_TEMPORARY_SUFFIX);
+  unlink(temporary); /* absent already: nothing to do */
 }
 
 /* Makes the finished file durable, then gives it its final name. */
@@ -361,6 +385,7 @@ int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
    * from every rank on parallel file systems. */
   PARKIT_H5_CALL(H5Pset_all_coll_metadata_ops(access, true));
   PARKIT_H5_CALL(H5Pset_coll_metadata_write(access, true));
+  PARKIT_H5_CALL(H5Pset_file_locking(access, true, true));
   PARKIT_H5_CALL(file =
                      H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT, access));
   PARKIT_CALL(write_summary_attributes(file, record));

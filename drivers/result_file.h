@@ -16,6 +16,10 @@
 /* Collective over `world` (the same ranks as the kernel's context). */
 int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world);
 
+/* Removes PATH.tmp, the unfinished file of a run that failed while writing.
+ * Not collective; any rank may call it. */
+void parkit_result_file_discard(const char *path);
+
 /* Bumped whenever results/README.md changes incompatibly. */
 #define PARKIT_LAYOUT_VERSION 1
 

@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include "check.h"
+#include "guard.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -106,6 +107,15 @@ static void compute_rate(parkit_run_result *result) {
   result->rate_best = time->min > 0 ? amount * scale / time->min : 0;
 }
 
+/* Every phase change goes through here: the failure message, the crash
+ * handler and the watchdog name the phase, and an injected fault fires. */
+static int enter_phase(const char *phase, const char **failed_phase,
+                       const parkit_runner_settings *settings, int rank) {
+  *failed_phase = phase;
+  parkit_guard_phase(phase);
+  return parkit_fault_point(settings->fault, phase, rank);
+}
+
 static double peak_resident_bytes(void) {
   struct rusage usage;
   if (getrusage(RUSAGE_SELF, &usage) != 0)
@@ -127,25 +137,25 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
   void *state = NULL;
   double *my_times = NULL;
 
-  *failed_phase = "setup";
+  PARKIT_CALL(enter_phase("setup", failed_phase, settings, ctx->rank));
   PARKIT_CALL(kernel->setup(ctx, options, &state));
   PARKIT_CALL(sample_thread_placement(result));
   PARKIT_ALLOCATE(my_times, settings->repetitions);
 
-  *failed_phase = "warm-up";
+  PARKIT_CALL(enter_phase("warm-up", failed_phase, settings, ctx->rank));
   for (int repetition = 0; repetition < settings->warmup; ++repetition) {
     PARKIT_CALL(kernel->run(state));
     report_progress(&tracker, "warm-up repetition", repetition + 1,
                     settings->warmup);
   }
 
-  *failed_phase = "run";
+  PARKIT_CALL(enter_phase("run", failed_phase, settings, ctx->rank));
   PARKIT_CALL(
       timed_repetitions(kernel, ctx, state, settings, my_times, &tracker));
   PARKIT_CALL(gather_times(ctx, my_times, result));
   free(my_times);
 
-  *failed_phase = "verify";
+  PARKIT_CALL(enter_phase("verify", failed_phase, settings, ctx->rank));
   result->work = kernel->work(state);
   compute_rate(result);
   PARKIT_CALL(kernel->verify(state, &result->outputs, &result->verdict));

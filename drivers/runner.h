@@ -6,6 +6,7 @@
 #ifndef PARKIT_RUNNER_H
 #define PARKIT_RUNNER_H
 
+#include "fault.h"
 #include "kernel.h"
 #include "outputs.h"
 #include "placement.h"
@@ -17,6 +18,7 @@ typedef struct parkit_runner_settings {
   int repetitions; /* timed, >= 1 */
   int warmup;      /* untimed, >= 0 */
   bool progress;   /* rank 0 reports progress on stderr for long runs */
+  const parkit_fault *fault; /* test-only injected fault, or NULL */
 } parkit_runner_settings;
 
 typedef struct parkit_run_result {

@@ -3,6 +3,7 @@ exactly one 'parkit: error:' line naming the bad value, and leave the output
 directory untouched: each runs in an empty directory with the default --out
 (results/), which must not even be created."""
 import os
+import subprocess
 
 import pytest
 
@@ -51,6 +52,64 @@ CASES = [
     ("grid-larger-than-matrix", ["ranks", "matmul", "--n", "2"], 3, {},
      "--n 2"),
     ("help-unknown-kernel", ["help", "fft"], None, {}, "unknown kernel 'fft'"),
+    ("help-two-kernels", ["help", "matmul", "montecarlo"], None, {},
+     "takes one kernel name"),
+    ("list-with-argument", ["list", "matmul"], None, {},
+     "'parkit list' takes no arguments, got 'matmul'"),
+    ("version-with-argument", ["--version", "now"], None, {},
+     "'parkit --version' takes no arguments, got 'now'"),
+    ("empty-mode", [""], None, {}, "unknown mode ''"),
+    ("value-is-an-option", ["threads", "matmul", "--out", "--quiet"], None,
+     {}, "option '--out' needs a value"),
+    ("flag-with-value", ["threads", "matmul", "--quiet=yes"], None, {},
+     "takes no value (got 'yes')"),
+    ("out-empty", ["threads", "matmul", "--out", ""], None, {},
+     "--out '': empty"),
+    ("size-with-suffix", ["threads", "matmul", "--n", "1k"], None, {},
+     "--n '1k': not an integer"),
+    ("block-zero", ["threads", "matmul", "--block", "0"], None, {},
+     "--block '0'"),
+    ("reps-fraction", ["threads", "matmul", "--reps", "2.5"], None, {},
+     "--reps '2.5'"),
+    ("reps-huge", ["threads", "matmul", "--reps", "1000001"], None, {},
+     "--reps '1000001': too large"),
+    ("threads-huge", ["threads", "matmul", "--threads", "5000"], None, {},
+     "--threads '5000': too large"),
+    ("threads-non-numeric", ["threads", "matmul", "--threads", "many"], None,
+     {}, "--threads 'many': not an integer"),
+    ("seed-negative", ["threads", "matmul", "--seed", "-1"], None, {},
+     "--seed '-1': too small"),
+    ("seed-overflow", ["threads", "matmul", "--seed",
+                       "99999999999999999999999"], None, {},
+     "too large for a 64-bit integer"),
+    ("class-unknown", ["threads", "montecarlo", "--class", "Z"], None, {},
+     "--class 'Z'"),
+    ("estimate-unknown", ["threads", "montecarlo", "--estimate", "tau"], None,
+     {}, "--estimate 'tau'"),
+    ("samples-zero", ["threads", "montecarlo", "--estimate", "pi",
+                      "--samples", "0"], None, {}, "--samples '0'"),
+    ("samples-exponent", ["threads", "montecarlo", "--estimate", "pi",
+                          "--samples", "1e30"], None, {}, "--samples '1e30'"),
+    ("omp-num-threads-negative", ["threads", "matmul"], None,
+     {"OMP_NUM_THREADS": "-3"}, "OMP_NUM_THREADS='-3'"),
+    ("omp-num-threads-overflow", ["threads", "matmul"], None,
+     {"OMP_NUM_THREADS": "99999999999999999999"},
+     "OMP_NUM_THREADS='99999999999999999999'"),
+    ("watchdog-negative", ["threads", "matmul", "--watchdog", "-1"], None, {},
+     "--watchdog '-1'"),
+    ("watchdog-text", ["threads", "matmul", "--watchdog", "soon"], None, {},
+     "--watchdog 'soon'"),
+    ("fault-unknown-phase", ["threads", "matmul", "--inject-fault",
+                             "lunch:0:error"], None, {}, "unknown phase"),
+    ("fault-unknown-kind", ["threads", "matmul", "--inject-fault",
+                            "run:0:explode"], None, {}, "unknown kind"),
+    ("fault-missing-rank", ["threads", "matmul", "--inject-fault",
+                            "run:3:error"], None, {},
+     "rank 3 does not exist; allowed: 0 to 0"),
+    ("hybrid-threads-zero", ["hybrid", "matmul", "--threads", "0"], 2, {},
+     "--threads '0'"),
+    ("bad-option-under-mpirun", ["ranks", "montecarlo", "--class", "Q"], 3,
+     {}, "--class 'Q'"),
 ]
 
 
@@ -95,3 +154,42 @@ def test_unwritable_output_location(tmp_path, target):
     assert f"--out '{target}'" in lines[0], lines[0]
     assert "cannot write result files there" in lines[0], lines[0]
     assert not os.path.exists(target)
+
+
+@pytest.fixture
+def small_file_system(tmp_path):
+    """A mounted 4 MiB tmpfs (needs root; skipped without it), yielded as
+    a function that remounts it read-only or fills it."""
+    mount_point = tmp_path / "mnt"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m",
+                              "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root): "
+                    + mounted.stderr.decode().strip())
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.mark.parametrize("state", ["read-only", "full"])
+def test_output_on_an_unusable_file_system(small_file_system, state):
+    """A read-only or full file system is refused before any work, with
+    nothing written there."""
+    if state == "read-only":
+        subprocess.run(["mount", "-o", "remount,ro", str(small_file_system)],
+                       check=True)
+        reason = "Read-only file system"
+    else:
+        with open(small_file_system / "filler", "wb") as filler:
+            filler.write(b"\0" * (4 * 1024 * 1024 - 256 * 1024))
+        reason = "No space left on device"
+    before = sorted(os.listdir(small_file_system))
+    target = small_file_system / "results"
+    result = run_parkit(["threads", "montecarlo", "--out", target])
+    assert result.returncode == 2, result.stderr
+    lines = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
+    assert len(lines) == 1, result.stderr
+    assert f"--out '{target}'" in lines[0] and reason in lines[0], lines[0]
+    assert sorted(os.listdir(small_file_system)) == before

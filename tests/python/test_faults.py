@@ -1,0 +1,87 @@
+"""A failing rank ends the whole job: an injected fault (--inject-fault
+PHASE:RANK:KIND, test only) in every phase and every way a rank can fail,
+in the three modes. Each run must end within the bound (no rank left
+waiting), exit non-zero, print a message naming the rank and the phase,
+leave no parkit process behind and no file under a final result name."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import mpirun, run_parkit
+
+# (id, mode, ranks, threads, fault, what the message says)
+CASES = [
+    ("threads-error-setup", "threads", 1, 2, "setup:0:error",
+     "failed in setup: "),
+    ("threads-abort-run", "threads", 1, 2, "run:0:abort",
+     "crashed with SIGABRT (aborted) in run"),
+    ("threads-segv-verify", "threads", 1, 2, "verify:0:segv",
+     "crashed with SIGSEGV (invalid memory access) in verify"),
+    ("threads-hang-run", "threads", 1, 2, "run:0:hang",
+     "watchdog: the run did not finish within --watchdog 3 s (in run)"),
+    ("threads-error-write", "threads", 1, 2, "write:0:error",
+     "failed in writing the result file"),
+    ("ranks-error-run", "ranks", 2, 1, "run:1:error", "failed in run: "),
+    ("ranks-segv-setup", "ranks", 2, 1, "setup:1:segv",
+     "crashed with SIGSEGV (invalid memory access) in setup"),
+    ("ranks-abort-verify", "ranks", 3, 1, "verify:2:abort",
+     "crashed with SIGABRT (aborted) in verify"),
+    ("ranks-hang-warmup", "ranks", 2, 1, "warm-up:1:hang",
+     "watchdog: the run did not finish within --watchdog 3 s (in warm-up)"),
+    ("ranks-error-write", "ranks", 2, 1, "write:1:error",
+     "failed in writing the result file"),
+    ("hybrid-segv-run", "hybrid", 2, 2, "run:1:segv",
+     "crashed with SIGSEGV (invalid memory access) in run"),
+    ("hybrid-hang-verify", "hybrid", 2, 2, "verify:0:hang",
+     "watchdog: the run did not finish within --watchdog 3 s (in verify)"),
+]
+
+# Generous: the watchdog fires at 3 s, MPI start-up takes about 1 s. Only a
+# hang (a rank waiting forever) gets near it.
+BOUND_SECONDS = 60
+
+
+def parkit_processes(marker):
+    """PIDs of processes whose command line names `marker`."""
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True,
+                           text=True)
+    return [p for p in found.stdout.split() if int(p) != os.getpid()]
+
+
+@pytest.mark.parametrize("mode,ranks,threads,fault,expected",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_failing_rank_ends_the_job(tmp_path, mode, ranks, threads, fault,
+                                   expected):
+    out = tmp_path / "results"
+    arguments = [mode, "montecarlo", "--class", "S", "--reps", "2",
+                 "--inject-fault", fault, "--watchdog", "3", "--out", out]
+    launcher = None
+    if mode != "threads":
+        launcher = mpirun(ranks, "--oversubscribe", "--bind-to", "none")
+    if mode != "ranks":
+        arguments += ["--threads", threads]
+    started = time.monotonic()
+    result = run_parkit(arguments, launcher=launcher, timeout=BOUND_SECONDS)
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0, result.stdout
+    failing_rank = fault.split(":")[1]
+    ours = [l for l in result.stderr.splitlines()
+            if l.startswith(f"parkit: error: rank {failing_rank} of {ranks} ")]
+    assert any(expected in l for l in ours), result.stderr
+    assert "PARKIT " not in result.stdout
+    finals = [p.name for p in out.glob("*.h5")] if out.exists() else []
+    assert finals == [], f"{finals}: a failed run left a final result file"
+    leftovers = list(out.glob("*.tmp")) if out.exists() else []
+    assert leftovers == [], f"{leftovers}: a failed run left its temporary"
+    time.sleep(0.2)  # mpirun has reaped; give the kernel a moment
+    assert parkit_processes(str(tmp_path)) == [], \
+        f"parkit processes left after {elapsed:.1f} s"
+
+
+def test_watchdog_does_not_fire_on_a_run_that_finishes(tmp_path):
+    result = run_parkit(["threads", "montecarlo", "--class", "S", "--reps",
+                         "1", "--watchdog", "600", "--out", tmp_path])
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.glob("*.h5"))) == 1
