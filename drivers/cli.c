@@ -149,7 +149,26 @@ static int parse_run(int argc, char **argv, parkit_command *command,
                             &command->fault, message, size);
 }
 
+/* Messages quote what the user typed; control characters in it (a newline
+ * in an argument, found by fuzzing) would break the one-line promise. */
+static void make_one_line(char *message) {
+  for (unsigned char *c = (unsigned char *)message; *c; ++c)
+    if (*c < 0x20 || *c == 0x7f)
+      *c = '?';
+}
+
+static int parse_command(int argc, char **argv, parkit_command *command,
+                         char *message, size_t size);
+
 int parkit_command_parse(int argc, char **argv, parkit_command *command,
+                         char *message, size_t size) {
+  int status = parse_command(argc, argv, command, message, size);
+  if (status != 0)
+    make_one_line(message);
+  return status;
+}
+
+static int parse_command(int argc, char **argv, parkit_command *command,
                          char *message, size_t size) {
   memset(command, 0, sizeof *command);
   if (argc < 2) {

@@ -11,6 +11,7 @@ packages=(
   python3 python3-h5py python3-numpy python3-pandas python3-pytest
   python3-matplotlib                            # analysis/ plots
   clang-format                                  # the formatting check
+  valgrind clang libclang-rt-14-dev libomp-dev  # memcheck, libFuzzer
   libopenblas-dev                               # bench/ only (the peer)
   slurm-wlm munge                               # jobs/slurm tests: real daemons
   chromium                                      # report test: headless browser

@@ -59,6 +59,8 @@ CASES = [
     ("version-with-argument", ["--version", "now"], None, {},
      "'parkit --version' takes no arguments, got 'now'"),
     ("empty-mode", [""], None, {}, "unknown mode ''"),
+    ("newline-in-value", ["threads", "matmul", "--n", "12\n3"], None, {},
+     "--n '12?3'"),
     ("value-is-an-option", ["threads", "matmul", "--out", "--quiet"], None,
      {}, "option '--out' needs a value"),
     ("flag-with-value", ["threads", "matmul", "--quiet=yes"], None, {},
