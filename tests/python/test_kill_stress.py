@@ -1,0 +1,132 @@
+"""Killed runs lose nothing that finished: 54 runs over the three modes are
+killed at chosen moments (from start-up to the writing of the result file)
+with SIGKILL or SIGTERM, all into one results directory. After every kill:
+
+- every file under a final name (*.h5) opens and is complete (the root
+  attributes and datasets of results/README.md are there);
+- every file that was there before is byte-for-byte unchanged;
+- a SIGTERM ends the run within a bound, and leaves no temporary: parkit
+  finishes, or closes its file with the repetitions done, or abandons it;
+- only a SIGKILL may leave a temporary (*.h5.tmp), recognisable by name.
+
+The moments are drawn from a seeded generator: a failure names its seed and
+run, so it can be replayed."""
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import time
+
+import h5py
+import pytest
+
+from conftest import BINARY, MPIEXEC
+
+RUNS = 54
+SEED = int(os.environ.get("PARKIT_KILL_SEED", "20261123"))
+BOUND_SECONDS = 30
+REQUIRED_ATTRIBUTES = ["layout_version", "kernel", "mode", "ranks", "threads",
+                       "repetitions", "verified", "time_median", "rate"]
+
+
+def command(mode, out):
+    arguments = ["montecarlo", "--class", "S", "--reps", "4", "--warmup", "1",
+                 "--quiet", "--out", str(out)]
+    if mode == "threads":
+        return [BINARY, "threads", *arguments, "--threads", "2"]
+    launcher = [MPIEXEC, "-np", "2", "--oversubscribe", "--bind-to", "none"]
+    if mode == "ranks":
+        return launcher + [BINARY, "ranks", *arguments]
+    return launcher + ["-x", "OMP_NUM_THREADS"] + [BINARY, "hybrid",
+                                                    *arguments, "--threads",
+                                                    "2"]
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_complete(path):
+    with h5py.File(path, "r", locking=False) as f:
+        missing = [a for a in REQUIRED_ATTRIBUTES if a not in f.attrs]
+        assert not missing, f"{path.name} lacks {missing}"
+        times = f["timings"]
+        assert times.shape[0] == f.attrs["repetitions"], path.name
+        assert times.shape[1] == f.attrs["ranks"], path.name
+        assert "provenance" in f
+
+
+def rank_processes(marker):
+    found = subprocess.run(["pgrep", "-f", f"{BINARY} .*{marker}"],
+                           capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+def kill(process, mode, how, out):
+    """SIGTERM goes where a user's Ctrl-C or a scheduler's warning goes: to
+    parkit, or to mpirun, which forwards it. SIGKILL hits every parkit
+    process, as at a hard time limit."""
+    if how == signal.SIGTERM:
+        process.send_signal(signal.SIGTERM)
+        return
+    for pid in rank_processes(out):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if mode != "threads":
+        process.send_signal(signal.SIGKILL)
+
+
+def calibrate(mode, out, environment):
+    started = time.monotonic()
+    subprocess.run(command(mode, out), check=True, capture_output=True,
+                   timeout=BOUND_SECONDS, env=environment)
+    return time.monotonic() - started
+
+
+def test_killed_runs_lose_nothing_that_finished(tmp_path):
+    out = tmp_path / "results"
+    environment = dict(os.environ, OMP_NUM_THREADS="2")
+    durations = {mode: calibrate(mode, out, environment)
+                 for mode in ("threads", "ranks", "hybrid")}
+    generator = random.Random(SEED)
+    outcomes = {}
+    for run in range(RUNS):
+        mode = ("threads", "ranks", "hybrid")[run % 3]
+        how = (signal.SIGKILL, signal.SIGTERM)[(run // 3) % 2]
+        # Anywhere in the run, and one in three near its end, where the
+        # file is written.
+        duration = durations[mode]
+        delay = generator.uniform(0.05, 1.0) * duration
+        if run % 3 == 2:
+            delay = generator.uniform(0.85, 1.05) * duration
+        before = {p.name: digest(p) for p in out.glob("*.h5")}
+        temporaries_before = set(out.glob("*.tmp"))
+        where = f"seed {SEED}, run {run} ({mode}, {how.name}, {delay:.2f} s)"
+        process = subprocess.Popen(command(mode, out), env=environment,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        time.sleep(delay)
+        kill(process, mode, how, out)
+        try:
+            _, stderr = process.communicate(timeout=BOUND_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"{where}: still running {BOUND_SECONDS} s after "
+                        "the signal")
+        status = process.returncode
+        outcomes[(how.name, status)] = outcomes.get((how.name, status), 0) + 1
+        for name, value in before.items():
+            assert digest(out / name) == value, f"{where}: {name} changed"
+        for path in out.glob("*.h5"):
+            check_complete(path)
+        temporaries = set(out.glob("*.tmp")) - temporaries_before
+        if how == signal.SIGTERM:
+            assert not temporaries, f"{where}: SIGTERM left {temporaries}"
+        for leftover in temporaries:  # recognisable by name
+            assert leftover.name.endswith(".h5.tmp"), leftover.name
+        assert rank_processes(out) == [], f"{where}: parkit processes left"
+    print(f"exit statuses over {RUNS} kills: {outcomes}")
