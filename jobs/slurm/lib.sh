@@ -70,7 +70,8 @@ parkit_forward_signal() {
 
 # parkit_launch MODE KERNEL [parkit options...]: one run as a job step with
 # the allocation's shape (ranks = SLURM_NTASKS, threads = SLURM_CPUS_PER_TASK
-# unless PARKIT_STEP_TASKS / PARKIT_STEP_CPUS say otherwise, as in a sweep).
+# unless PARKIT_STEP_TASKS / PARKIT_STEP_CPUS say otherwise, as in a sweep),
+# its file into the job's directory (or PARKIT_STEP_OUT).
 # Returns parkit's exit status; records the first failure for the marker.
 parkit_launch() {
   local mode=$1 kernel=$2
@@ -92,7 +93,7 @@ parkit_launch() {
   fi
   echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} $*"
   OMP_NUM_THREADS=$cpus "${command[@]}" "$PARKIT_BINARY" "$mode" "$kernel" \
-    "${threads[@]}" --out "$JOB_DIR" "$@" &
+    "${threads[@]}" --out "${PARKIT_STEP_OUT:-$JOB_DIR}" "$@" &
   parkit_child=$!
   local status=0
   # wait returns early (status > 128) when a trapped signal arrives; wait
