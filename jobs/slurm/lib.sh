@@ -91,9 +91,10 @@ parkit_launch() {
     # from the job. --cpu-bind=cores gives each rank its own cores.
     command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores)
   fi
-  echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} $*"
+  local out=${PARKIT_STEP_OUT:-$JOB_DIR}
+  echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} --out $out $*"
   OMP_NUM_THREADS=$cpus "${command[@]}" "$PARKIT_BINARY" "$mode" "$kernel" \
-    "${threads[@]}" --out "${PARKIT_STEP_OUT:-$JOB_DIR}" "$@" &
+    "${threads[@]}" --out "$out" "$@" &
   parkit_child=$!
   local status=0
   # wait returns early (status > 128) when a trapped signal arrives; wait
