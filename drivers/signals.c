@@ -3,11 +3,14 @@
 #include "check.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t signals_received = 0;
+/* Atomic: any thread of the process (an OpenMP worker too) may run the
+ * handler; lock-free atomics are async-signal-safe. */
+static atomic_int signals_received = 0;
 /* Written outside the handler only while the handler cannot need it twice;
  * the handler reads it after checking temporary_set. */
 static char temporary_file[4096 + 16];
@@ -16,7 +19,7 @@ static volatile sig_atomic_t temporary_set = 0;
 /* Async-signal-safe: a counter, unlink, write and _exit only. */
 static void on_stop_signal(int number) {
   (void)number;
-  if (++signals_received < 2)
+  if (atomic_fetch_add(&signals_received, 1) == 0)
     return;
   if (temporary_set)
     unlink(temporary_file);

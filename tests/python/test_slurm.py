@@ -74,6 +74,8 @@ def jobs(cluster, tmp_path_factory):
         submitted[script] = submit(cluster, work, [f"{slurm_dir}/{script}"])
     submitted["failing"] = submit(cluster, work, [f"{slurm_dir}/threads.sbatch"],
                                   ARGS="--bogus 1")
+    submitted["mpirun"] = submit(cluster, work, [f"{slurm_dir}/ranks.sbatch"],
+                                 PARKIT_LAUNCHER="mpirun")
     generated = subprocess.run(
         [f"{SOURCE_DIR}/jobs/make-sbatch.sh", "--kernel", "matmul", "--mode",
          "hybrid", "--ranks-per-node", "2", "--threads", "1", "--time", "5",
@@ -172,6 +174,17 @@ def test_generated_script_runs(jobs):
     (path,) = glob.glob(str(job_directory(work, record) / "*.h5"))
     attrs = check_result(path, record, "hybrid")
     assert (attrs["ranks"], attrs["threads"], attrs["n"]) == (2, 1, 96)
+
+
+def test_mpirun_inside_the_allocation(jobs):
+    """PARKIT_LAUNCHER=mpirun: the fallback where srun cannot start ranks."""
+    work, finished = jobs
+    _, (record,) = finished["mpirun"]
+    assert (record["JobState"], record["ExitCode"]) == ("COMPLETED", "0:0"), \
+        output_of(work, record)
+    assert "mpirun -np 2 --map-by slot:PE=1 --bind-to core" in output_of(work, record)
+    (path,) = glob.glob(str(job_directory(work, record) / "*.h5"))
+    assert check_result(path, record, "ranks")["ranks"] == 2
 
 
 def test_failing_job_ends_failed_with_the_message(jobs):
