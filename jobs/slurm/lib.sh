@@ -65,6 +65,7 @@ parkit_forward_signal() {
   echo "parkit job: stop signal received; the current run finishes its repetition" >&2
   if [ -n "$parkit_child" ]; then
     kill -USR1 "$parkit_child" 2>/dev/null || true
+    parkit_forwarded=1
   fi
 }
 
@@ -96,6 +97,10 @@ parkit_launch() {
   OMP_NUM_THREADS=$cpus "${command[@]}" "$PARKIT_BINARY" "$mode" "$kernel" \
     "${threads[@]}" --out "$out" "$@" &
   parkit_child=$!
+  if [ -n "${parkit_stopping:-}" ] && [ -z "${parkit_forwarded:-}" ]; then
+    kill -USR1 "$parkit_child" 2>/dev/null || true # came during the start
+    parkit_forwarded=1
+  fi
   local status=0
   # wait returns early (status > 128) when a trapped signal arrives; wait
   # again until the run itself has ended.
