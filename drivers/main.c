@@ -11,6 +11,10 @@
  * A failure once the kernel has started aborts the whole job (the other
  * ranks may be inside a collective call) with a message naming the rank and
  * the phase, exit status 1. A failed verification exits with 3.
+ * A stop signal (SIGUSR1, SIGTERM, SIGINT; see signals.h) ends the run after
+ * the current repetition: the file holds the repetitions completed, exit
+ * status 4; stopped before any repetition finished, or by a second signal,
+ * the run leaves no file and exits with 5.
  */
 #include "build_info.h"
 #include "check.h"
@@ -22,6 +26,7 @@
 #include "result_file.h"
 #include "run_record.h"
 #include "runner.h"
+#include "signals.h"
 #include "summary.h"
 
 #include <hdf5.h>
@@ -36,6 +41,8 @@ enum exit_status {
   EXIT_RUN_FAILED = 1,
   EXIT_BAD_INPUT = 2,
   EXIT_NOT_VERIFIED = 3,
+  EXIT_INTERRUPTED = PARKIT_EXIT_INTERRUPTED,
+  EXIT_ABANDONED = PARKIT_EXIT_ABANDONED,
 };
 
 typedef struct prepared_run {
@@ -216,6 +223,17 @@ static void start_context(prepared_run *run, MPI_Comm world) {
   omp_set_num_threads(run->context.threads);
 }
 
+/* A stop signal came before any timed repetition finished: nothing worth a
+ * result file. Every rank agreed on it in the runner. */
+static int abandon(prepared_run *run, parkit_run_result *result) {
+  if (run->context.rank == 0)
+    fprintf(stderr, "parkit: error: stopped by a signal before any timed "
+                    "repetition finished; no result file written\n");
+  parkit_run_result_free(result);
+  MPI_Comm_free(&run->context.comm);
+  return EXIT_ABANDONED;
+}
+
 static int work_and_epilog(prepared_run *run, int argc, char **argv,
                            int thread_level, MPI_Comm world) {
   const parkit_command *command = &run->command;
@@ -239,6 +257,8 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
   if (parkit_run_kernel(command->kernel, &run->context, command->options,
                         &settings, &result, &phase) != 0)
     abort_run(run, phase);
+  if (result.repetitions_completed == 0)
+    return abandon(run, &result);
   parkit_run_record record = {.command = command,
                               .context = &run->context,
                               .placement = &run->placement,
@@ -263,6 +283,13 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
   if (!result.verdict.passed && run->context.rank == 0)
     fprintf(stderr, "parkit: error: %s verification failed: %s\n",
             command->kernel->name, result.verdict.message);
+  if (result.interrupted && run->context.rank == 0)
+    fprintf(stderr,
+            "parkit: warning: stopped by a signal after %d of %d timed "
+            "repetitions; the result file holds those (interrupted=1)\n",
+            result.repetitions_completed, result.repetitions);
+  if (result.interrupted && status == EXIT_VERIFIED)
+    status = EXIT_INTERRUPTED;
   parkit_run_result_free(&result);
   MPI_Comm_free(&run->context.comm);
   return status;
@@ -287,6 +314,11 @@ int main(int argc, char **argv) {
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as messages */
+  if (parkit_signals_install() != 0) {
+    fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
+    MPI_Finalize();
+    return EXIT_RUN_FAILED;
+  }
 
   prepared_run run;
   memset(&run, 0, sizeof run);

@@ -6,6 +6,7 @@
 
 #include <hdf5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,6 +47,27 @@ static void collect_environment(char *text, size_t size) {
         text[i] = ' ';
     used += (size_t)written;
   }
+}
+
+/* The value of `name` in `text` ("" when unset), truncated to fit. */
+static void copy_variable(const char *name, char *text, size_t size) {
+  const char *value = getenv(name);
+  snprintf(text, size, "%s", value ? value : "");
+}
+
+static void collect_slurm(parkit_provenance *provenance) {
+  copy_variable("SLURM_JOB_ID", provenance->slurm_job_id,
+                sizeof provenance->slurm_job_id);
+  copy_variable("SLURM_ARRAY_JOB_ID", provenance->slurm_array_job_id,
+                sizeof provenance->slurm_array_job_id);
+  copy_variable("SLURM_ARRAY_TASK_ID", provenance->slurm_array_task_id,
+                sizeof provenance->slurm_array_task_id);
+  copy_variable("SLURM_JOB_NODELIST", provenance->slurm_nodelist,
+                sizeof provenance->slurm_nodelist);
+  copy_variable("SLURM_NTASKS", provenance->slurm_ntasks,
+                sizeof provenance->slurm_ntasks);
+  copy_variable("SLURM_CPUS_PER_TASK", provenance->slurm_cpus_per_task,
+                sizeof provenance->slurm_cpus_per_task);
 }
 
 static const char *thread_level_name(int level) {
@@ -97,6 +119,7 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
            "%d (_OPENMP)", _OPENMP);
   parkit_utc_now(provenance->started_utc, sizeof provenance->started_utc);
   collect_environment(provenance->environment, sizeof provenance->environment);
+  collect_slurm(provenance);
 }
 
 int parkit_provenance_collect(parkit_provenance *provenance, int argc,

@@ -22,6 +22,15 @@ typedef struct parkit_provenance {
   char hdf5_version[32];
   char openmp_version[64];
   char started_utc[32];
+  /* The SLURM job rank 0 ran in ("" outside SLURM): SLURM_JOB_ID,
+   * SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_JOB_NODELIST,
+   * SLURM_NTASKS, SLURM_CPUS_PER_TASK. */
+  char slurm_job_id[32];
+  char slurm_array_job_id[32];
+  char slurm_array_task_id[32];
+  char slurm_nodelist[1024];
+  char slurm_ntasks[32];
+  char slurm_cpus_per_task[32];
   /* SLURM_*, OMP_*, GOMP_*, KMP_*, OMPI_MCA_*, HDF5_*, PARKIT_* and
    * OPENBLAS_* variables of rank 0, "NAME=value" lines separated by '\n'. */
   char environment[16384];

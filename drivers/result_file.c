@@ -3,6 +3,7 @@
 #include "check.h"
 #include "options.h"
 #include "output_path.h"
+#include "signals.h"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -175,6 +176,21 @@ static int write_parameters(hid_t file, const parkit_command *command) {
   return 0;
 }
 
+static int write_slurm_attributes(hid_t file,
+                                  const parkit_provenance *provenance) {
+  PARKIT_CALL(attribute_string(file, "slurm_job_id", provenance->slurm_job_id));
+  PARKIT_CALL(attribute_string(file, "slurm_array_job_id",
+                               provenance->slurm_array_job_id));
+  PARKIT_CALL(attribute_string(file, "slurm_array_task_id",
+                               provenance->slurm_array_task_id));
+  PARKIT_CALL(
+      attribute_string(file, "slurm_nodelist", provenance->slurm_nodelist));
+  PARKIT_CALL(attribute_string(file, "slurm_ntasks", provenance->slurm_ntasks));
+  PARKIT_CALL(attribute_string(file, "slurm_cpus_per_task",
+                               provenance->slurm_cpus_per_task));
+  return 0;
+}
+
 static int write_summary_attributes(hid_t file,
                                     const parkit_run_record *record) {
   const parkit_run_result *result = record->result;
@@ -192,6 +208,9 @@ static int write_summary_attributes(hid_t file,
                                 (int64_t)record->context->size *
                                     record->context->threads));
   PARKIT_CALL(attribute_integer(file, "repetitions", result->repetitions));
+  PARKIT_CALL(attribute_integer(file, "repetitions_completed",
+                                result->repetitions_completed));
+  PARKIT_CALL(attribute_integer(file, "interrupted", result->interrupted));
   PARKIT_CALL(attribute_integer(file, "warmup",
                                 command->common[PARKIT_COMMON_WARMUP].integer));
   PARKIT_CALL(attribute_integer(file, "seed", (int64_t)record->context->seed));
@@ -216,19 +235,20 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_string(file, "finished_utc", record->finished_utc));
   PARKIT_CALL(
       attribute_integer(file, "march_native", provenance->march_native));
-  return 0;
+  return write_slurm_attributes(file, provenance);
 }
 
 static int write_timings(hid_t file, const parkit_run_record *record,
                          int rank) {
   const parkit_run_result *result = record->result;
-  hsize_t dims[2] = {(hsize_t)result->repetitions, (hsize_t)result->ranks};
+  hsize_t dims[2] = {(hsize_t)result->repetitions_completed,
+                     (hsize_t)result->ranks};
   hsize_t start[2] = {0, 0};
   /* Every rank holds all timings (the runner gathered them): rank 0 writes. */
   return write_block(file, "timings", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
                      dims, rank == 0, start, dims, result->times, "s",
-                     "time of each timed repetition on each rank, "
-                     "[repetition, rank], after a barrier");
+                     "time of each completed timed repetition on each "
+                     "rank, [repetition, rank], after a barrier");
 }
 
 static int write_string_rows(hid_t group, const char *name, int ranks, int rank,
@@ -378,6 +398,8 @@ int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
   char temporary[4096 + 8];
   snprintf(temporary, sizeof temporary, "%s%s", record->path,
            PARKIT_TEMPORARY_SUFFIX);
+  /* A second stop signal from here on removes the unfinished file. */
+  parkit_signals_set_temporary_file(temporary);
   hid_t access, file;
   PARKIT_H5_CALL(access = H5Pcreate(H5P_FILE_ACCESS));
   PARKIT_H5_CALL(H5Pset_fapl_mpio(access, world, MPI_INFO_NULL));
@@ -397,5 +419,6 @@ int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
   PARKIT_H5_CALL(H5Pclose(access));
   if (rank == 0)
     PARKIT_CALL(publish(temporary, record->path));
+  parkit_signals_set_temporary_file(NULL);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "guard.h"
+#include "signals.h"
 
 #include <omp.h>
 #include <pthread.h>
@@ -51,17 +52,25 @@ static int sample_thread_placement(parkit_run_result *result) {
   return 0;
 }
 
+/* Runs the timed repetitions until all are done or a stop signal is agreed
+ * on (checked after each repetition, outside the timed region); the number
+ * done goes to result->repetitions_completed. */
 static int timed_repetitions(const parkit_kernel *kernel,
                              const parkit_context *ctx, void *state,
                              const parkit_runner_settings *settings,
-                             double *my_times, progress *tracker) {
+                             double *my_times, progress *tracker,
+                             parkit_run_result *result) {
   for (int repetition = 0; repetition < settings->repetitions; ++repetition) {
     PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
     double started = MPI_Wtime();
     PARKIT_CALL(kernel->run(state));
     my_times[repetition] = MPI_Wtime() - started;
+    result->repetitions_completed = repetition + 1;
     report_progress(tracker, "repetition", repetition + 1,
                     settings->repetitions);
+    PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
+    if (result->interrupted)
+      break;
   }
   return 0;
 }
@@ -69,7 +78,7 @@ static int timed_repetitions(const parkit_kernel *kernel,
 /* Gathers every rank's times into result->times[repetition][rank]. */
 static int gather_times(const parkit_context *ctx, const double *my_times,
                         parkit_run_result *result) {
-  int repetitions = result->repetitions, ranks = result->ranks;
+  int repetitions = result->repetitions_completed, ranks = result->ranks;
   double *by_rank = NULL;
   PARKIT_ALLOCATE(by_rank, (size_t)repetitions * (size_t)ranks);
   PARKIT_MPI_CALL(MPI_Allgather(my_times, repetitions, MPI_DOUBLE, by_rank,
@@ -143,15 +152,27 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
   PARKIT_ALLOCATE(my_times, settings->repetitions);
 
   PARKIT_CALL(enter_phase("warm-up", failed_phase, settings, ctx->rank));
-  for (int repetition = 0; repetition < settings->warmup; ++repetition) {
+  PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
+  for (int repetition = 0;
+       repetition < settings->warmup && !result->interrupted; ++repetition) {
     PARKIT_CALL(kernel->run(state));
     report_progress(&tracker, "warm-up repetition", repetition + 1,
                     settings->warmup);
+    PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
   }
 
   PARKIT_CALL(enter_phase("run", failed_phase, settings, ctx->rank));
-  PARKIT_CALL(
-      timed_repetitions(kernel, ctx, state, settings, my_times, &tracker));
+  if (!result->interrupted)
+    PARKIT_CALL(timed_repetitions(kernel, ctx, state, settings, my_times,
+                                  &tracker, result));
+  /* A signal during the last repetition stops nothing. */
+  result->interrupted = result->repetitions_completed < settings->repetitions;
+  if (result->repetitions_completed == 0) { /* stopped before any: abandon */
+    free(my_times);
+    kernel->teardown(state);
+    *failed_phase = NULL;
+    return 0;
+  }
   PARKIT_CALL(gather_times(ctx, my_times, result));
   free(my_times);
 

@@ -22,8 +22,15 @@ typedef struct parkit_runner_settings {
 } parkit_runner_settings;
 
 typedef struct parkit_run_result {
-  int repetitions, ranks, threads;
-  double *times; /* [repetition * ranks + rank], seconds; same on all ranks */
+  int repetitions; /* asked for (--reps) */
+  int ranks, threads;
+  /* Timed repetitions done: fewer than asked when a stop signal came
+   * (interrupted); 0 means none finished, and the run is abandoned (no
+   * times, no verification). Same on all ranks. */
+  int repetitions_completed;
+  bool interrupted;
+  double *times; /* [repetition * ranks + rank] for the completed
+                    repetitions, seconds; same on all ranks */
   parkit_time_statistics statistics;
   parkit_work work;
   double rate;      /* work per median time, in rate_unit */
@@ -36,9 +43,10 @@ typedef struct parkit_run_result {
   double peak_resident_bytes;                 /* this rank's peak RSS */
 } parkit_run_result;
 
-/* Collective over ctx->comm. On failure returns -1 and sets *failed_phase to
- * "setup", "warm-up", "run" or "verify"; the run cannot continue then, since
- * the other ranks may be inside a collective call. */
+/* Collective over ctx->comm. Stops early, after the current repetition,
+ * when any rank got a stop signal (see signals.h). On failure returns -1 and
+ * sets *failed_phase to "setup", "warm-up", "run" or "verify"; the run cannot
+ * continue then, since the other ranks may be inside a collective call. */
 int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
                       const parkit_value *options,
                       const parkit_runner_settings *settings,

@@ -52,9 +52,10 @@ void parkit_print_summary(FILE *stream, const parkit_run_record *record) {
   fprintf(stream, "\n");
   fprintf(stream,
           "  time       min %.6g s, median %.6g s, max %.6g s over %d "
-          "repetitions (%" PRId64 " warm-up)\n",
-          time->min, time->median, time->max, result->repetitions,
-          command->common[PARKIT_COMMON_WARMUP].integer);
+          "repetitions (%" PRId64 " warm-up)%s\n",
+          time->min, time->median, time->max, result->repetitions_completed,
+          command->common[PARKIT_COMMON_WARMUP].integer,
+          result->interrupted ? ", interrupted by a signal" : "");
   fprintf(stream, "  rate       %.4g %s at the median time (best %.4g)\n",
           result->rate, result->rate_unit, result->rate_best);
   fprintf(stream, "  imbalance  %.3f (max/min total time over ranks)\n",
@@ -78,10 +79,11 @@ void parkit_print_key_values(FILE *stream, const parkit_run_record *record) {
                      text, sizeof text);
     fprintf(stream, " %s", text);
   }
-  fprintf(stream,
-          " reps=%d time_min=%.6e time_median=%.6e time_max=%.6e "
-          "rate=%.6e rate_unit=%s imbalance=%.4f verified=%d file=%s\n",
-          result->repetitions, time->min, time->median, time->max, result->rate,
-          result->rate_unit, time->imbalance, result->verdict.passed ? 1 : 0,
-          record->path);
+  fprintf(
+      stream,
+      " reps=%d interrupted=%d time_min=%.6e time_median=%.6e time_max=%.6e "
+      "rate=%.6e rate_unit=%s imbalance=%.4f verified=%d file=%s\n",
+      result->repetitions_completed, result->interrupted ? 1 : 0, time->min,
+      time->median, time->max, result->rate, result->rate_unit, time->imbalance,
+      result->verdict.passed ? 1 : 0, record->path);
 }

@@ -100,7 +100,8 @@ def test_file_matches_readme(path):
             - {f"{o}_unit" for o in options}
         assert not extra, f"undocumented root attributes {sorted(extra)}"
 
-        shapes = {"repetitions": attrs["repetitions"], "ranks": attrs["ranks"],
+        shapes = {"repetitions_completed": attrs["repetitions_completed"],
+                  "ranks": attrs["ranks"],
                   "threads": attrs["threads"]}
         seen = set()
         f.visititems(lambda name, obj: seen.add(name)
