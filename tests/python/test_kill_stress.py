@@ -27,7 +27,8 @@ RUNS = 54
 SEED = int(os.environ.get("PARKIT_KILL_SEED", "20261123"))
 BOUND_SECONDS = 30
 REQUIRED_ATTRIBUTES = ["layout_version", "kernel", "mode", "ranks", "threads",
-                       "repetitions", "verified", "time_median", "rate"]
+                       "repetitions", "repetitions_completed", "interrupted",
+                       "verified", "time_median", "rate"]
 
 
 def command(mode, out):
@@ -52,7 +53,11 @@ def check_complete(path):
         missing = [a for a in REQUIRED_ATTRIBUTES if a not in f.attrs]
         assert not missing, f"{path.name} lacks {missing}"
         times = f["timings"]
-        assert times.shape[0] == f.attrs["repetitions"], path.name
+        done = f.attrs["repetitions"]
+        if f.attrs["interrupted"]:  # closed cleanly after a stop signal
+            done = f.attrs["repetitions_completed"]
+            assert 1 <= done <= f.attrs["repetitions"], path.name
+        assert times.shape[0] == done, path.name
         assert times.shape[1] == f.attrs["ranks"], path.name
         assert "provenance" in f
 
