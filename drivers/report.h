@@ -8,10 +8,10 @@
  * time over repetitions and its spread, the rate, the speedup over the
  * fastest one-core (1 rank x 1 thread) run of the same kernel and problem,
  * the parallel efficiency (speedup / cores), the max/min imbalance over
- * ranks and the verification; the fastest verified split of each group is
- * marked. `.h5.tmp` files (unfinished runs) are listed as unfinished on
- * stderr, files that cannot be read are listed there with the reason; both
- * are skipped.
+ * ranks and the verification. In each group the best split is marked: the
+ * fastest verified run among the verified runs with the most cores. `.h5.tmp`
+ * files (unfinished runs) are listed as unfinished on stderr, files that cannot
+ * be read are listed there with the reason; both are skipped.
  */
 #ifndef PARKIT_REPORT_H
 #define PARKIT_REPORT_H

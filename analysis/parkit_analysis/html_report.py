@@ -190,7 +190,8 @@ def render(results, title, peak_gflops=None, peak_bandwidth=None):
 (slowest &minus; fastest) / median. Speedup and efficiency against the
 fastest 1 rank &times; 1 thread run of the same kernel and problem;
 efficiency = speedup / cores. Imbalance: max / min over ranks of each rank's
-total time. * marks the fastest verified split. <code>parkit report
+total time. * marks the best split: the fastest verified run at the most
+cores. <code>parkit report
 --format csv</code> prints the same numbers.</p>
 {_summary_html(table)}
 <h2>Figures</h2>

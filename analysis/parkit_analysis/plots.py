@@ -28,6 +28,9 @@ MODE_STYLE = {
 SERIES_STYLE = [dict(color=c, marker=m, linestyle=s) for c, m, s in zip(
     ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"],
     ["o", "s", "^", "D", "v", "P"], ["-", "--", ":", "-.", "-", "--"])]
+# Probe kernels measure overheads (their own figures below); their run times
+# are not a speedup story.
+PROBE_KERNELS = {"pingpong", "spawn", "sync", "footprint"}
 MOST_GROUPS = 12  # scaling figures: one per kernel and problem, at most this
 
 # Roofline defaults when neither options nor stream results give the peaks.
@@ -157,6 +160,8 @@ def memory_footprint(results, table):
         return []
     data = table.merge(runs[["file", "peak_resident_bytes_total"]], on="file")
     groups = list(data.groupby(["kernel", "problem"], sort=False))[:6]
+    if not groups:
+        return []
     columns = min(3, len(groups))
     rows = math.ceil(len(groups) / columns)
     figure, axes = plt.subplots(rows, columns, squeeze=False,
@@ -337,6 +342,8 @@ def overheads(results, table):
 
 
 def all_figures(results, table, peak_gflops=None, peak_bandwidth=None):
-    return (modes_at_full_machine(results, table) + scaling(results, table)
-            + roofline(results, table, peak_gflops, peak_bandwidth)
-            + memory_footprint(results, table) + overheads(results, table))
+    kernels = table[~table["kernel"].isin(PROBE_KERNELS)]
+    return (modes_at_full_machine(results, kernels)
+            + scaling(results, kernels)
+            + roofline(results, kernels, peak_gflops, peak_bandwidth)
+            + memory_footprint(results, kernels) + overheads(results, table))

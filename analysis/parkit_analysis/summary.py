@@ -8,7 +8,8 @@ One row per run, grouped by kernel and problem (the kernel's parameters):
                 the same kernel and problem / this run's (NaN without one)
     efficiency  speedup / workers (cores)
     imbalance   max / min over ranks of each rank's total timed seconds
-    best        True for the fastest verified run of its group
+    best        True for the best split of its group: the fastest verified
+                run among the verified runs with the most cores
 The C program and this module compute the same numbers; a test compares
 them on the same files.
 """
@@ -42,6 +43,7 @@ def _compare_group(group):
     group["speedup"] = one_core / group["time_median_s"]
     group["efficiency"] = group["speedup"] / group["workers"]
     verified = group[group["verified"] == 1]
+    verified = verified[verified["workers"] == verified["workers"].max()]
     group["best"] = False
     if len(verified):
         group.loc[verified["time_median_s"].idxmin(), "best"] = True

@@ -112,6 +112,8 @@ def test_speedup_and_efficiency_from_known_timings(tmp_path):
               [[4.0], [2.0], [3.0]], parameters=parameters)
     write_run(tmp_path / "two.h5", "synthetic", "ranks",
               [[1.0, 2.0], [1.5, 1.0], [1.6, 1.4]], parameters=parameters)
+    write_run(tmp_path / "three.h5", "synthetic", "ranks",
+              [[2.0, 2.0, 2.0]] * 3, parameters=parameters)
     write_run(tmp_path / "four.h5", "synthetic", "threads",
               [[1.0], [1.0], [1.0]], threads=4, verified=0,
               parameters=parameters)
@@ -135,9 +137,12 @@ def test_speedup_and_efficiency_from_known_timings(tmp_path):
         assert two["imbalance"] == pytest.approx(4.4 / 4.1)
         assert four["speedup"] == pytest.approx(3.0)
         assert four["efficiency"] == pytest.approx(0.75)
-        # four.h5 is faster but failed verification: two.h5 is best.
-        assert [bool(two["best"]), bool(four["best"]),
-                bool(one["best"])] == [True, False, False]
+        # four.h5 has the most cores but failed verification; three.h5 has
+        # the most cores among the verified runs: the best split, though
+        # two.h5 is faster on fewer cores.
+        assert [bool(rows[name]["best"]) for name in
+                ("one.h5", "two.h5", "three.h5", "four.h5")] == \
+            [False, False, True, False]
         assert np.isnan(rows["other.h5"]["speedup"])
         assert bool(rows["other.h5"]["best"])
 
