@@ -128,16 +128,20 @@ def _read_run(path):
     return row, timings
 
 
-def _timing_rows(row, timings):
-    repetitions, ranks = timings.shape
-    return pd.DataFrame({
-        "file": row["file"], "kernel": row["kernel"],
-        "problem": row["problem"], "mode": row["mode"],
-        "ranks": row["ranks"], "threads": row["threads"],
-        "repetition": np.repeat(np.arange(repetitions), ranks),
-        "rank": np.tile(np.arange(ranks), repetitions),
-        "seconds": timings.ravel(),
-    })
+def _timings_frame(rows, arrays):
+    """The long-format timings of all runs, built once (a DataFrame per file
+    would cost more than reading the file)."""
+    if not arrays:
+        return pd.DataFrame(columns=list(TIMING_COLUMNS))
+    counts = [a.size for a in arrays]
+    columns = {name: np.repeat([row[name] for row in rows], counts)
+               for name in TIMING_COLUMNS[:6]}
+    columns["repetition"] = np.concatenate(
+        [np.repeat(np.arange(a.shape[0]), a.shape[1]) for a in arrays])
+    columns["rank"] = np.concatenate(
+        [np.tile(np.arange(a.shape[1]), a.shape[0]) for a in arrays])
+    columns["seconds"] = np.concatenate([a.ravel() for a in arrays])
+    return pd.DataFrame(columns)
 
 
 def load_results(paths):
@@ -145,7 +149,7 @@ def load_results(paths):
     Files that cannot be read are listed in `skipped` with the reason,
     never raised; a missing path raises FileNotFoundError."""
     files, unfinished = find_files(paths)
-    rows, timing_frames, skipped = [], [], []
+    rows, timing_arrays, skipped = [], [], []
     for path in files:
         try:
             row, timings = _read_run(path)
@@ -153,12 +157,10 @@ def load_results(paths):
             skipped.append((path, f"{type(error).__name__}: {error}"))
             continue
         rows.append(row)
-        timing_frames.append(_timing_rows(row, timings))
+        timing_arrays.append(timings)
     runs = pd.DataFrame(rows, columns=None if rows else list(RUN_COLUMNS))
-    timings = pd.concat(timing_frames, ignore_index=True) if timing_frames \
-        else pd.DataFrame(columns=list(TIMING_COLUMNS))
-    return Results(runs=runs, timings=timings, skipped=skipped,
-                   unfinished=unfinished)
+    return Results(runs=runs, timings=_timings_frame(rows, timing_arrays),
+                   skipped=skipped, unfinished=unfinished)
 
 
 def array_outputs(path):
