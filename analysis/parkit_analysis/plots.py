@@ -153,12 +153,16 @@ def modes_at_full_machine(results, table):
 
 
 def memory_footprint(results, table):
-    """Peak resident memory per run (sum over ranks), by mode."""
+    """Peak resident memory (sum over ranks) of each split, by mode: the
+    median over the runs of that split."""
     runs = results.runs
     if "peak_resident_bytes_total" not in runs or \
             runs["peak_resident_bytes_total"].isna().all():
         return []
     data = table.merge(runs[["file", "peak_resident_bytes_total"]], on="file")
+    data = data.groupby(["kernel", "problem", "mode", "ranks", "threads",
+                         "workers"], sort=False)["peak_resident_bytes_total"] \
+        .median().reset_index()
     groups = list(data.groupby(["kernel", "problem"], sort=False))[:6]
     if not groups:
         return []
