@@ -56,6 +56,11 @@ static int compare_texts(const void *left, const void *right) {
   return strcmp(*(char *const *)left, *(char *const *)right);
 }
 
+static void text_list_sort(text_list *list) {
+  if (list->count > 1) /* an empty list has no array to hand to qsort */
+    qsort(list->items, list->count, sizeof *list->items, compare_texts);
+}
+
 /* One run in the report: what the file says, and what the group adds. */
 typedef struct report_run {
   parkit_result_summary summary;
@@ -204,10 +209,8 @@ static int find_files(const report_settings *settings,
       return -1;
     }
   }
-  qsort(files->results.items, files->results.count, sizeof(char *),
-        compare_texts);
-  qsort(files->unfinished.items, files->unfinished.count, sizeof(char *),
-        compare_texts);
+  text_list_sort(&files->results);
+  text_list_sort(&files->unfinished);
   return 0;
 }
 
