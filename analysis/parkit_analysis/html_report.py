@@ -51,7 +51,9 @@ figure img { max-width: 100%; border: 1px solid #ccc; }
 figcaption { font-size: 13px; color: #333; }
 .problem { color: #a00; }
 #page-check { font-size: 12px; color: #555; }
-@media print { body { max-width: none; font-size: 11pt; } }
+.wide { overflow-x: auto; }
+@media print { body { max-width: none; font-size: 11pt; }
+               .wide { overflow-x: visible; } }
 """
 
 CHECK_SCRIPT = """
@@ -127,7 +129,8 @@ def _number_table(frame, formats):
                 text = "" if pd.isna(value) else str(value)
                 cells.append(f"<td>{html.escape(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><tr>{header}</tr>{''.join(body)}</table>"
+    return (f"<div class='wide'><table><tr>{header}</tr>{''.join(body)}"
+            "</table></div>")
 
 
 def _summary_html(table):
