@@ -168,7 +168,12 @@ static struct found_files {
 static int visit(const char *path, const struct stat *status, int type,
                  struct FTW *where) {
   (void)where;
-  bool file = type == FTW_F || (type == FTW_SL && S_ISREG(status->st_mode));
+  (void)status;
+  /* FTW_PHYS: directories reached through links are not entered (no
+   * cycles), but a link to a result file is a result file. */
+  struct stat target;
+  bool file = type == FTW_F || (type == FTW_SL && stat(path, &target) == 0 &&
+                                S_ISREG(target.st_mode));
   if (!file)
     return 0;
   text_list *list = ends_with(path, ".h5")       ? &found->results
