@@ -301,7 +301,7 @@ def _curves(runs, kernel, x_name, series, x_label, y_label, title):
     return [(title, _finish(figure, title, runs))]
 
 
-def _scalars(runs, kernel, series, y_label, title, scale=1.0):
+def _scalars(runs, kernel, series, y_label, title):
     """One figure: scalar outputs of every run of `kernel` against its cores,
     one line per output."""
     chosen = runs[runs["kernel"] == kernel]
@@ -312,12 +312,45 @@ def _scalars(runs, kernel, series, y_label, title, scale=1.0):
     figure, axis = plt.subplots(figsize=(7.5, 4.6))
     for index, name in enumerate(present):
         rows = chosen[chosen[f"out_{name}"].notna()].sort_values("workers")
-        axis.plot(rows["workers"], rows[f"out_{name}"] * scale,
+        axis.plot(rows["workers"], rows[f"out_{name}"],
                   label=_series_label(name),
                   **SERIES_STYLE[index % len(SERIES_STYLE)])
     axis.set_xlabel("cores (ranks × threads)")
+    axis.set_xticks(sorted(chosen["workers"].unique()))
     axis.set_ylabel(y_label)
     axis.legend(fontsize=9)
+    return [(title, _finish(figure, title, runs))]
+
+
+SERIES_HATCHES = ("", "//", "xx", "..", "\\\\", "++")
+
+
+def _footprint_bars(runs):
+    """One figure: the footprint probe's memory per run (mode and split),
+    one bar per recorded quantity."""
+    chosen = runs[runs["kernel"] == "footprint"]
+    present = [n for n in FOOTPRINT if f"out_{n}" in chosen
+               and chosen[f"out_{n}"].notna().any()]
+    if chosen.empty or not present:
+        return []
+    chosen = chosen.sort_values(["workers", "mode"])
+    figure, axis = plt.subplots(figsize=(max(6.5, 1.2 * len(chosen) + 3),
+                                         4.6))
+    width = 0.8 / len(present)
+    for index, name in enumerate(present):
+        style = SERIES_STYLE[index % len(SERIES_STYLE)]
+        axis.bar(np.arange(len(chosen)) + (index - (len(present) - 1) / 2)
+                 * width, chosen[f"out_{name}"].fillna(0) / 2**20, width,
+                 label=_series_label(name), color=style["color"],
+                 hatch=SERIES_HATCHES[index % len(SERIES_HATCHES)],
+                 edgecolor="black", linewidth=0.8)
+    axis.set_xticks(range(len(chosen)))
+    axis.set_xticklabels([f"{m}\n{int(r)}×{int(t)}" for m, r, t in zip(
+        chosen["mode"], chosen["ranks"], chosen["threads"])])
+    axis.set_ylabel("memory, all ranks (MiB)")
+    axis.set_xlabel("mode, ranks × threads")
+    axis.legend(fontsize=9)
+    title = "Memory footprint probe: the same problem as threads and ranks"
     return [(title, _finish(figure, title, runs))]
 
 
@@ -340,8 +373,7 @@ def overheads(results, table):
                        "Start-up cost of threads and processes")
     figures += _scalars(runs, "sync", SYNC, "time per operation (µs)",
                         "Synchronisation cost")
-    figures += _scalars(runs, "footprint", FOOTPRINT, "memory (MiB)",
-                        "Memory footprint probe", scale=1 / 2**20)
+    figures += _footprint_bars(runs)
     return figures
 
 

@@ -105,6 +105,13 @@ def write_probes(directory):
               [[1.0]], outputs={"workers": (workers, "1"),
                                 "openmp_start_join": (workers * 2, "us"),
                                 "fork_exec_wait": (workers * 400, "us")})
+    for mode, ranks, threads in (("threads", 1, 2), ("ranks", 2, 1)):
+        write_run(os.path.join(directory, f"footprint_{mode}.h5"), "footprint",
+                  mode, [[1.0] * ranks], threads=threads, outputs={
+                      "problem_bytes": (2**26, "B"),
+                      "baseline_rss": (2**22 * ranks, "B"),
+                      "job_rss": (2**26 + 2**22 * ranks, "B"),
+                      "rank_rss": (np.full(ranks, 2**25), "B")})
     for threads in (1, 2):
         write_run(os.path.join(directory, f"sync{threads}.h5"), "sync",
                   "threads", [[1.0]], threads=threads,
@@ -120,7 +127,9 @@ def test_probe_overheads_are_plotted_when_present(tmp_path):
     assert titles == ["Message latency: shared memory vs MPI",
                       "Message bandwidth: shared memory vs MPI",
                       "Start-up cost of threads and processes",
-                      "Synchronisation cost"]
+                      "Synchronisation cost",
+                      "Memory footprint probe: the same problem as threads "
+                      "and ranks"]
     plots.plt.close("all")
 
 
