@@ -174,7 +174,7 @@ static int parse_command(int argc, char **argv, parkit_command *command,
   if (argc < 2) {
     snprintf(message, size,
              "missing mode; usage: parkit threads|ranks|hybrid KERNEL "
-             "[options], or parkit list|help");
+             "[options], or parkit list|help|report");
     return -1;
   }
   const char *first = argv[1];
@@ -203,7 +203,7 @@ static int parse_command(int argc, char **argv, parkit_command *command,
   if (!parkit_mode_parse(first, &command->mode)) {
     snprintf(message, size,
              "unknown mode '%s'; allowed: threads, ranks, hybrid (or list, "
-             "help, --version)",
+             "help, report, --version)",
              first);
     return -1;
   }
@@ -280,6 +280,9 @@ void parkit_print_usage(FILE *stream) {
           "  parkit list                            kernels and their "
           "options\n"
           "  parkit help KERNEL                     one kernel's options\n"
+          "  parkit report PATH... [--format table|csv|markdown]\n"
+          "                                         tables from result "
+          "files (no mpirun)\n"
           "  parkit --version\n\n"
           "options of every kernel:\n");
   print_option_table(stream, parkit_common_options, PARKIT_COMMON_COUNT);

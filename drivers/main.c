@@ -23,6 +23,7 @@
 #include "output_path.h"
 #include "placement.h"
 #include "provenance.h"
+#include "report.h"
 #include "result_file.h"
 #include "run_record.h"
 #include "runner.h"
@@ -296,6 +297,9 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
 }
 
 int main(int argc, char **argv) {
+  /* report reads result files only: no MPI, no mpirun. */
+  if (argc >= 2 && strcmp(argv[1], "report") == 0)
+    return parkit_report_main(argc - 2, argv + 2);
   parkit_command command;
   char message[1024];
   /* list, help and --version (and their mistakes) need no MPI. */

@@ -70,6 +70,25 @@ static void collect_slurm(parkit_provenance *provenance) {
                 sizeof provenance->slurm_cpus_per_task);
 }
 
+/* The first "model name" line of /proc/cpuinfo (x86; other systems name
+ * their CPUs differently and get "unknown"). */
+static void read_cpu_model(char *text, size_t size) {
+  snprintf(text, size, "unknown");
+  FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+  if (cpuinfo == NULL)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, cpuinfo)) {
+    const char *colon = strchr(line, ':');
+    if (strncmp(line, "model name", 10) != 0 || colon == NULL)
+      continue;
+    colon += strspn(colon + 1, " \t") + 1;
+    snprintf(text, size, "%.*s", (int)strcspn(colon, "\n"), colon);
+    break;
+  }
+  fclose(cpuinfo);
+}
+
 static const char *thread_level_name(int level) {
   switch (level) {
   case MPI_THREAD_SINGLE:
@@ -117,6 +136,7 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
            "%u.%u.%u", major, minor, release);
   snprintf(provenance->openmp_version, sizeof provenance->openmp_version,
            "%d (_OPENMP)", _OPENMP);
+  read_cpu_model(provenance->cpu_model, sizeof provenance->cpu_model);
   parkit_utc_now(provenance->started_utc, sizeof provenance->started_utc);
   collect_environment(provenance->environment, sizeof provenance->environment);
   collect_slurm(provenance);

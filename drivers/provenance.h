@@ -21,6 +21,9 @@ typedef struct parkit_provenance {
   char mpi_thread_level[32];
   char hdf5_version[32];
   char openmp_version[64];
+  /* CPU model of rank 0's node ("model name" in /proc/cpuinfo), or
+   * "unknown" where the system does not say. */
+  char cpu_model[256];
   char started_utc[32];
   /* The SLURM job rank 0 ran in ("" outside SLURM): SLURM_JOB_ID,
    * SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID, SLURM_JOB_NODELIST,

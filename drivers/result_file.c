@@ -369,6 +369,7 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
       attribute_string(group, "hdf5_version", provenance->hdf5_version));
   PARKIT_CALL(
       attribute_string(group, "openmp_version", provenance->openmp_version));
+  PARKIT_CALL(attribute_string(group, "cpu_model", provenance->cpu_model));
   PARKIT_CALL(write_environment(group, provenance->environment, rank));
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;

@@ -1,10 +1,38 @@
 #!/usr/bin/env bash
 # README command (1): install what is missing, build, and run the main job,
 # every kernel as threads, ranks and hybrid on this machine, ending with the
-# threads-vs-ranks-vs-hybrid table. HDF5 files land under results/.
+# threads-vs-ranks-vs-hybrid table; then write the HTML report of those runs
+# (analysis/report.py) and print its path. HDF5 files land under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
-bash jobs/compare_modes.sh --parkit build/parkit "$@"
+
+# The main job's campaign directory: the --out given, else the one chosen
+# here (compare_modes.sh would pick the same kind of name).
+out=""
+previous=""
+for argument in "$@"; do
+  [ "$previous" = --out ] && out=$argument
+  previous=$argument
+done
+extra=()
+if [ -z "$out" ]; then
+  out=results/compare-$(date -u +%Y%m%dT%H%M%SZ)
+  extra=(--out "$out")
+fi
+status=0
+bash jobs/compare_modes.sh --parkit build/parkit "${extra[@]}" "$@" || status=$?
+case $status in
+0 | 3) ;;  # 3: some runs failed; report the others
+*) exit "$status" ;;
+esac
+
+# Debian's interpreter has h5py, pandas and matplotlib (scripts/install-deps.sh).
+python=${PARKIT_PYTHON:-/usr/bin/python3}
+[ -x "$python" ] || python=python3
+echo
+report=$("$python" analysis/report.py "$out" -o "$out/report.html")
+echo "report: $report"
+exit "$status"

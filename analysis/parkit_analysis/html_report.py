@@ -1,0 +1,213 @@
+"""One self-contained HTML page from a results tree: the machine's
+provenance, the files that could not be read, the summary table (the same
+numbers as `parkit report`), every figure as an embedded PNG, and a table
+of every run.
+
+The page checks itself when it loads: a script counts the figures that
+decoded (img.complete and naturalWidth > 0) and every script error or
+console.error, and writes the counts into the element #page-check
+(attributes data-images, data-images-ok, data-errors) for headless tests.
+"""
+import base64
+import datetime
+import html
+import io
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .plots import all_figures, machine_label
+from .summary import summary_table
+
+PROVENANCE = [
+    ("hosts", "hosts"), ("CPU model", "provenance_cpu_model"),
+    ("nodes", "nodes"), ("parkit version", "parkit_version"),
+    ("git commit", "provenance_git_commit"),
+    ("compiler", "provenance_compiler"),
+    ("compile flags", "provenance_compile_flags"),
+    ("build type", "provenance_build_type"),
+    ("MPI library", "provenance_mpi_library_version"),
+    ("MPI thread level", "provenance_mpi_thread_level"),
+    ("HDF5", "provenance_hdf5_version"),
+    ("OpenMP", "provenance_openmp_version"),
+]
+RUN_COLUMNS = ["kernel", "problem", "mode", "ranks", "threads", "nodes",
+               "repetitions", "time_median", "rate", "rate_unit",
+               "imbalance", "verified", "peak_resident_bytes_total",
+               "started_utc", "host", "file"]
+
+STYLE = """
+body { font-family: sans-serif; font-size: 15px; margin: 2em auto;
+       max-width: 1150px; color: #111; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em;
+     border-bottom: 1px solid #999; }
+table { border-collapse: collapse; font-size: 13px; margin: 0.6em 0; }
+th, td { border: 1px solid #bbb; padding: 3px 7px; text-align: left;
+         vertical-align: top; }
+th { background: #eee; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1.2em 0; page-break-inside: avoid; }
+figure img { max-width: 100%; border: 1px solid #ccc; }
+figcaption { font-size: 13px; color: #333; }
+.problem { color: #a00; }
+#page-check { font-size: 12px; color: #555; }
+.wide { overflow-x: auto; }
+@media print { body { max-width: none; font-size: 11pt; }
+               .wide { overflow-x: visible; } }
+"""
+
+CHECK_SCRIPT = """
+var parkitErrors = [];
+window.addEventListener('error', function (event) {
+  parkitErrors.push(String(event.message || event.type));
+}, true);
+var parkitConsoleError = console.error;
+console.error = function () {
+  parkitErrors.push(Array.prototype.join.call(arguments, ' '));
+  parkitConsoleError.apply(console, arguments);
+};
+window.addEventListener('load', function () {
+  var images = document.querySelectorAll('img');
+  var loaded = 0;
+  images.forEach(function (img) {
+    if (img.complete && img.naturalWidth > 0) { loaded += 1; }
+  });
+  var check = document.getElementById('page-check');
+  check.setAttribute('data-images', String(images.length));
+  check.setAttribute('data-images-ok', String(loaded));
+  check.setAttribute('data-errors', String(parkitErrors.length));
+  check.textContent = loaded + ' of ' + images.length +
+      ' figures loaded; ' + parkitErrors.length + ' script errors.' +
+      (parkitErrors.length ? ' ' + parkitErrors.join(' | ') : '');
+});
+"""
+
+
+def _png(figure):
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _distinct(runs, column):
+    if column not in runs:
+        return "not recorded"
+    values = [str(v) for v in dict.fromkeys(runs[column].dropna()) if v != ""]
+    return "; ".join(values) if values else "not recorded"
+
+
+def _provenance_table(runs):
+    rows = "".join(f"<tr><th>{html.escape(label)}</th>"
+                   f"<td>{html.escape(_distinct(runs, column))}</td></tr>"
+                   for label, column in PROVENANCE)
+    return f"<table>{rows}</table>"
+
+
+def _problems(results):
+    items = [f"<li class='problem'>skipped <code>{html.escape(path)}</code>: "
+             f"{html.escape(reason)}</li>" for path, reason in results.skipped]
+    items += [f"<li>unfinished run (not a result): <code>{html.escape(path)}"
+              f"</code></li>" for path in results.unfinished]
+    if not items:
+        return "<p>Every result file was read.</p>"
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _number_table(frame, formats):
+    """An HTML table; numbers right-aligned, formatted by column."""
+    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column in frame.columns:
+            value = row[column]
+            if column in formats and pd.notna(value):
+                cells.append(f"<td class='number'>"
+                             f"{formats[column](value)}</td>")
+            else:
+                text = "" if pd.isna(value) else str(value)
+                cells.append(f"<td>{html.escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (f"<div class='wide'><table><tr>{header}</tr>{''.join(body)}"
+            "</table></div>")
+
+
+def _summary_html(table):
+    shown = table.copy()
+    shown["split"] = shown["ranks"].astype(str) + "×" \
+        + shown["threads"].astype(str)
+    shown["verified"] = shown["verified"].map({1: "yes", 0: "NO"})
+    shown["best"] = shown["best"].map({True: "*", False: ""})
+    shown = shown[["kernel", "problem", "mode", "split", "time_median_s",
+                   "spread", "rate", "rate_unit", "speedup", "efficiency",
+                   "imbalance", "verified", "best"]]
+    return _number_table(shown, {
+        "time_median_s": lambda v: f"{v:.6g}",
+        "spread": lambda v: f"{100 * v:.1f}%",
+        "rate": lambda v: f"{v:.4g}",
+        "speedup": lambda v: f"{v:.2f}×",
+        "efficiency": lambda v: f"{100 * v:.0f}%",
+        "imbalance": lambda v: f"{v:.3f}"})
+
+
+def _runs_html(runs):
+    columns = [c for c in RUN_COLUMNS if c in runs]
+    shown = runs[columns].sort_values(["kernel", "problem", "mode", "ranks",
+                                       "threads"])
+    return _number_table(shown, {
+        "time_median": lambda v: f"{v:.6g}", "rate": lambda v: f"{v:.4g}",
+        "imbalance": lambda v: f"{v:.3f}",
+        "peak_resident_bytes_total": lambda v: f"{v / 2**20:.1f} MiB"})
+
+
+def render(results, title, peak_gflops=None, peak_bandwidth=None):
+    """The page as one string."""
+    runs = results.runs
+    table = summary_table(results)
+    figures = all_figures(results, table, peak_gflops, peak_bandwidth) \
+        if len(runs) else []
+    figure_html = "".join(
+        f"<figure><img alt='{html.escape(name)}' "
+        f"src='data:image/png;base64,{_png(figure)}'>"
+        f"<figcaption>Figure {index}. {html.escape(name)}</figcaption>"
+        "</figure>" for index, (name, figure) in enumerate(figures, 1))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    machine = machine_label(runs) if len(runs) else "no runs"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>{STYLE}</style>
+<script>{CHECK_SCRIPT}</script>
+</head><body>
+<h1>{html.escape(title)}</h1>
+<p>{len(runs)} runs on {html.escape(machine)}. Written
+{now:%Y-%m-%d %H:%M} UTC by parkit's analysis/report.py.</p>
+<p id="page-check">figures not checked yet (the page's script did not run)</p>
+<h2>Machine and build (provenance)</h2>
+{_provenance_table(runs)}
+<h2>Files</h2>
+{_problems(results)}
+<h2>Summary</h2>
+<p>Time: median over repetitions, each timed by its slowest rank; spread:
+(slowest &minus; fastest) / median. Speedup and efficiency against the
+fastest 1 rank &times; 1 thread run of the same kernel and problem;
+efficiency = speedup / cores. Imbalance: max / min over ranks of each rank's
+total time. * marks the best split: the fastest verified run at the most
+cores. <code>parkit report
+--format csv</code> prints the same numbers.</p>
+{_summary_html(table)}
+<h2>Figures</h2>
+{figure_html or "<p>No figures: no runs were read.</p>"}
+<h2>Every run</h2>
+{_runs_html(runs) if len(runs) else "<p>No runs.</p>"}
+</body></html>
+"""
+
+
+def write_report(results, path, title, peak_gflops=None,
+                 peak_bandwidth=None):
+    page = render(results, title, peak_gflops, peak_bandwidth)
+    with open(path, "w", encoding="utf-8") as output:
+        output.write(page)
+    return path

@@ -1,0 +1,82 @@
+"""The summary `parkit report --format csv` prints, computed in pandas.
+
+One row per run, grouped by kernel and problem (the kernel's parameters):
+    time_median_s, time_min_s, time_max_s  over repetitions, each repetition
+                                           timed by its slowest rank (s)
+    spread      (slowest - fastest) / median repetition
+    speedup     fastest one-core (1 rank x 1 thread) run's median time of
+                the same kernel and problem / this run's (NaN without one)
+    efficiency  speedup / workers (cores)
+    imbalance   max / min over ranks of each rank's total timed seconds
+    best        True for the best split of its group: the fastest verified
+                run among the verified runs with the most cores
+The C program and this module compute the same numbers; a test compares
+them on the same files.
+"""
+import numpy as np
+import pandas as pd
+
+SUMMARY_COLUMNS = ["kernel", "problem", "mode", "ranks", "threads", "workers",
+                   "repetitions", "time_median_s", "time_min_s", "time_max_s",
+                   "spread", "rate", "rate_unit", "speedup", "efficiency",
+                   "imbalance", "verified", "best", "file"]
+MODE_ORDER = {"threads": 0, "ranks": 1, "hybrid": 2}
+
+
+def time_statistics(timings):
+    """Per file: time_median_s, time_min_s, time_max_s, imbalance from the
+    long-format timings."""
+    slowest = timings.groupby(["file", "repetition"])["seconds"].max()
+    per_run = slowest.groupby(level="file").agg(["median", "min", "max"])
+    per_run.columns = ["time_median_s", "time_min_s", "time_max_s"]
+    totals = timings.groupby(["file", "rank"])["seconds"].sum()
+    least = totals.groupby(level="file").min()
+    most = totals.groupby(level="file").max()
+    per_run["imbalance"] = np.where(least > 0, most / least.where(least > 0),
+                                    1.0)
+    return per_run
+
+
+def _compare_group(group):
+    one_core = group.loc[group["workers"] == 1, "time_median_s"].min()
+    group = group.copy()
+    group["speedup"] = one_core / group["time_median_s"]
+    group["efficiency"] = group["speedup"] / group["workers"]
+    verified = group[group["verified"] == 1]
+    verified = verified[verified["workers"] == verified["workers"].max()]
+    group["best"] = False
+    if len(verified):
+        group.loc[verified["time_median_s"].idxmin(), "best"] = True
+    return group
+
+
+def summary_table(results):
+    """The summary DataFrame (columns SUMMARY_COLUMNS) of a Results."""
+    runs, timings = results.runs, results.timings
+    if runs.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    table = runs[["kernel", "problem", "mode", "ranks", "threads", "workers",
+                  "repetitions", "rate", "rate_unit", "verified", "file"]]
+    table = table.join(time_statistics(timings), on="file")
+    table["spread"] = (table["time_max_s"] - table["time_min_s"]) \
+        / table["time_median_s"]
+    table["mode_order"] = table["mode"].map(MODE_ORDER).fillna(3)
+    table = table.sort_values(["kernel", "problem", "mode_order", "mode",
+                               "workers", "ranks", "file"],
+                              ignore_index=True)
+    table = pd.concat([_compare_group(group) for _, group in
+                       table.groupby(["kernel", "problem"], sort=False)],
+                      ignore_index=True)
+    return table[SUMMARY_COLUMNS]
+
+
+def best_per_mode_at(table, workers):
+    """For each group, the fastest run of each mode at `workers` cores
+    (a dict of group -> {mode: row}); `workers` None: each group's most."""
+    chosen = {}
+    for key, group in table.groupby(["kernel", "problem"], sort=False):
+        cores = group["workers"].max() if workers is None else workers
+        at = group[group["workers"] == cores]
+        chosen[key] = {mode: rows.loc[rows["time_median_s"].idxmin()]
+                       for mode, rows in at.groupby("mode", sort=False)}
+    return chosen

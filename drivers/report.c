@@ -1,0 +1,552 @@
+#include "report.h"
+
+#include "result_reader.h"
+
+#include <ftw.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef enum report_format {
+  FORMAT_TABLE,
+  FORMAT_CSV,
+  FORMAT_MARKDOWN,
+} report_format;
+
+static const char *const format_names[] = {
+    [FORMAT_TABLE] = "table",
+    [FORMAT_CSV] = "csv",
+    [FORMAT_MARKDOWN] = "markdown",
+};
+
+/* A growing list of owned strings. */
+typedef struct text_list {
+  char **items;
+  size_t count, capacity;
+} text_list;
+
+static int text_list_add(text_list *list, const char *text) {
+  if (list->count == list->capacity) {
+    size_t capacity = list->capacity ? 2 * list->capacity : 64;
+    char **items = realloc(list->items, capacity * sizeof *items);
+    if (items == NULL)
+      return -1;
+    list->items = items;
+    list->capacity = capacity;
+  }
+  list->items[list->count] = strdup(text);
+  if (list->items[list->count] == NULL)
+    return -1;
+  list->count++;
+  return 0;
+}
+
+static void text_list_free(text_list *list) {
+  for (size_t i = 0; i < list->count; ++i)
+    free(list->items[i]);
+  free(list->items);
+  *list = (text_list){0};
+}
+
+static int compare_texts(const void *left, const void *right) {
+  return strcmp(*(char *const *)left, *(char *const *)right);
+}
+
+static void text_list_sort(text_list *list) {
+  if (list->count > 1) /* an empty list has no array to hand to qsort */
+    qsort(list->items, list->count, sizeof *list->items, compare_texts);
+}
+
+/* One run in the report: what the file says, and what the group adds. */
+typedef struct report_run {
+  parkit_result_summary summary;
+  const char *file;
+  double spread;     /* (slowest - fastest) / median repetition */
+  double speedup;    /* NAN when the group has no one-core run */
+  double efficiency; /* speedup / workers */
+  bool best;
+} report_run;
+
+typedef struct report_settings {
+  report_format format;
+  char **paths;
+  int path_count;
+} report_settings;
+
+static void print_report_usage(FILE *stream) {
+  fprintf(stream,
+          "usage: parkit report PATH... [--format table|csv|markdown]\n\n"
+          "Summarises every result file (*.h5) under the paths, grouped by "
+          "kernel and problem:\n"
+          "time (median over repetitions, each timed by its slowest rank), "
+          "spread ((slowest -\n"
+          "fastest) / median), rate, speedup and efficiency against the "
+          "fastest 1 rank x 1 thread\n"
+          "run of the same kernel and problem, max/min imbalance over ranks, "
+          "verified; '*' marks\n"
+          "the best split (fastest verified run at the most cores). Needs no "
+          "mpirun. Unfinished runs "
+          "(*.h5.tmp) and files that\n"
+          "cannot be read are listed on stderr and skipped.\n\n"
+          "exit status: 0 at least one result file read, 1 none could be "
+          "read, 2 bad arguments\n");
+}
+
+static int parse_format(const char *word, report_format *format) {
+  for (int f = 0; f < 3; ++f)
+    if (strcmp(word, format_names[f]) == 0) {
+      *format = (report_format)f;
+      return 0;
+    }
+  fprintf(stderr,
+          "parkit: error: unknown --format '%s'; allowed: table, csv, "
+          "markdown\n",
+          word);
+  return -1;
+}
+
+/* Returns 0 to go on, 1 when help was printed, -1 on bad arguments (the
+ * message printed). Keeps pointers into argv. */
+static int parse_arguments(int argc, char **argv, report_settings *settings) {
+  *settings = (report_settings){.format = FORMAT_TABLE};
+  settings->paths = calloc((size_t)argc + 1, sizeof *settings->paths);
+  if (settings->paths == NULL) {
+    fprintf(stderr, "parkit: error: out of memory\n");
+    return -1;
+  }
+  for (int i = 0; i < argc; ++i) {
+    const char *word = argv[i];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+      print_report_usage(stdout);
+      return 1;
+    }
+    if (strncmp(word, "--format=", 9) == 0) {
+      if (parse_format(word + 9, &settings->format) != 0)
+        return -1;
+    } else if (strcmp(word, "--format") == 0) {
+      if (i + 1 == argc) {
+        fprintf(stderr, "parkit: error: --format needs a value; allowed: "
+                        "table, csv, markdown\n");
+        return -1;
+      }
+      if (parse_format(argv[++i], &settings->format) != 0)
+        return -1;
+    } else if (word[0] == '-' && word[1] != '\0') {
+      fprintf(stderr,
+              "parkit: error: unknown report option '%s'; allowed: --format "
+              "table|csv|markdown, --help\n",
+              word);
+      return -1;
+    } else {
+      settings->paths[settings->path_count++] = argv[i];
+    }
+  }
+  if (settings->path_count == 0) {
+    fprintf(stderr, "parkit: error: 'parkit report' needs at least one result "
+                    "file or directory; usage: parkit report PATH... "
+                    "[--format table|csv|markdown]\n");
+    return -1;
+  }
+  return 0;
+}
+
+static bool ends_with(const char *text, const char *suffix) {
+  size_t length = strlen(text), tail = strlen(suffix);
+  return length >= tail && strcmp(text + length - tail, suffix) == 0;
+}
+
+/* Where nftw's callback puts what it finds (nftw passes no user data). */
+static struct found_files {
+  text_list results, unfinished;
+  bool failed;
+} * found;
+
+static int visit(const char *path, const struct stat *status, int type,
+                 struct FTW *where) {
+  (void)where;
+  (void)status;
+  /* FTW_PHYS: directories reached through links are not entered (no
+   * cycles), but a link to a result file is a result file. */
+  struct stat target;
+  bool file = type == FTW_F || (type == FTW_SL && stat(path, &target) == 0 &&
+                                S_ISREG(target.st_mode));
+  if (!file)
+    return 0;
+  text_list *list = ends_with(path, ".h5")       ? &found->results
+                    : ends_with(path, ".h5.tmp") ? &found->unfinished
+                                                 : NULL;
+  if (list && text_list_add(list, path) != 0) {
+    found->failed = true;
+    return 1;
+  }
+  return 0;
+}
+
+/* Every .h5 (and .h5.tmp) file under the paths; a file named directly is a
+ * result unless it ends in .h5.tmp. A missing path is bad input. */
+static int find_files(const report_settings *settings,
+                      struct found_files *files) {
+  for (int i = 0; i < settings->path_count; ++i) {
+    const char *path = settings->paths[i];
+    struct stat status;
+    if (stat(path, &status) != 0) {
+      fprintf(stderr,
+              "parkit: error: report path '%s' does not exist; give result "
+              "files or directories\n",
+              path);
+      return -1;
+    }
+    found = files;
+    int walked =
+        S_ISDIR(status.st_mode)
+            ? nftw(path, visit, 32, FTW_PHYS)
+            : text_list_add(ends_with(path, ".h5.tmp") ? &files->unfinished
+                                                       : &files->results,
+                            path);
+    found = NULL;
+    if (walked != 0 || files->failed) {
+      fprintf(stderr, "parkit: error: cannot list the files under '%s'\n",
+              path);
+      return -1;
+    }
+  }
+  text_list_sort(&files->results);
+  text_list_sort(&files->unfinished);
+  return 0;
+}
+
+/* Reads every file; the unreadable ones are named on stderr. Returns the
+ * number of runs read into `runs` (allocated), or -1 when out of memory. */
+static long read_runs(const text_list *files, report_run **runs) {
+  *runs = calloc(files->count ? files->count : 1, sizeof **runs);
+  if (*runs == NULL)
+    return -1;
+  long count = 0;
+  for (size_t i = 0; i < files->count; ++i) {
+    report_run *run = &(*runs)[count];
+    char reason[1024];
+    if (parkit_result_summary_read(files->items[i], &run->summary, reason,
+                                   sizeof reason) != 0) {
+      fprintf(stderr, "parkit: warning: skipped %s: %s\n", files->items[i],
+              reason);
+      continue;
+    }
+    run->file = files->items[i];
+    count++;
+  }
+  return count;
+}
+
+static int mode_order(const char *mode) {
+  static const char *const order[] = {"threads", "ranks", "hybrid"};
+  for (int m = 0; m < 3; ++m)
+    if (strcmp(mode, order[m]) == 0)
+      return m;
+  return 3;
+}
+
+static bool same_group(const report_run *a, const report_run *b) {
+  return strcmp(a->summary.kernel, b->summary.kernel) == 0 &&
+         strcmp(a->summary.problem, b->summary.problem) == 0;
+}
+
+/* Group (kernel, problem), then mode, cores, ranks, file. */
+static int compare_runs(const void *left, const void *right) {
+  const report_run *a = left, *b = right;
+  int order = strcmp(a->summary.kernel, b->summary.kernel);
+  if (order == 0)
+    order = strcmp(a->summary.problem, b->summary.problem);
+  if (order == 0)
+    order = mode_order(a->summary.mode) - mode_order(b->summary.mode);
+  if (order == 0)
+    order = strcmp(a->summary.mode, b->summary.mode);
+  if (order == 0)
+    order = (a->summary.workers > b->summary.workers) -
+            (a->summary.workers < b->summary.workers);
+  if (order == 0)
+    order = (a->summary.ranks > b->summary.ranks) -
+            (a->summary.ranks < b->summary.ranks);
+  return order ? order : strcmp(a->file, b->file);
+}
+
+/* The best split of runs[first, end): the fastest verified run among the
+ * verified runs with the most cores (the best way to use the machine), or
+ * -1 when none verified. */
+static long best_split(const report_run *runs, long first, long end) {
+  long best = -1;
+  for (long i = first; i < end; ++i) {
+    const parkit_result_summary *summary = &runs[i].summary;
+    if (summary->verified != 1)
+      continue;
+    const parkit_result_summary *chosen = best < 0 ? NULL : &runs[best].summary;
+    if (chosen == NULL || summary->workers > chosen->workers ||
+        (summary->workers == chosen->workers &&
+         summary->times.median < chosen->times.median))
+      best = i;
+  }
+  return best;
+}
+
+/* Speedup, efficiency and the best mark within runs[first, end). */
+static void compare_group(report_run *runs, long first, long end) {
+  double one_core = NAN;
+  for (long i = first; i < end; ++i) {
+    const parkit_result_summary *summary = &runs[i].summary;
+    if (summary->workers == 1 &&
+        (isnan(one_core) || summary->times.median < one_core))
+      one_core = summary->times.median;
+  }
+  long best = best_split(runs, first, end);
+  for (long i = first; i < end; ++i) {
+    report_run *run = &runs[i];
+    const parkit_time_statistics *times = &run->summary.times;
+    run->spread =
+        times->median > 0 ? (times->max - times->min) / times->median : NAN;
+    run->speedup = times->median > 0 ? one_core / times->median : NAN;
+    run->efficiency = run->summary.workers > 0
+                          ? run->speedup / (double)run->summary.workers
+                          : NAN;
+    run->best = i == best;
+  }
+}
+
+static void compare_groups(report_run *runs, long count) {
+  qsort(runs, (size_t)count, sizeof *runs, compare_runs);
+  for (long first = 0, end = 0; first < count; first = end) {
+    for (end = first + 1; end < count && same_group(&runs[first], &runs[end]);)
+      ++end;
+    compare_group(runs, first, end);
+  }
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+typedef struct run_texts {
+  char split[48], time[32], spread[16], rate[96], speedup[16], efficiency[16],
+      imbalance[16];
+} run_texts;
+
+static void format_run(const report_run *run, run_texts *texts) {
+  const parkit_result_summary *summary = &run->summary;
+  snprintf(texts->split, sizeof texts->split, "%lldx%lld",
+           (long long)summary->ranks, (long long)summary->threads);
+  snprintf(texts->time, sizeof texts->time, "%.6g", summary->times.median);
+  if (isnan(run->spread))
+    snprintf(texts->spread, sizeof texts->spread, "-");
+  else
+    snprintf(texts->spread, sizeof texts->spread, "%.1f%%", 100 * run->spread);
+  if (summary->rate > 0)
+    snprintf(texts->rate, sizeof texts->rate, "%.4g %s", summary->rate,
+             summary->rate_unit);
+  else
+    snprintf(texts->rate, sizeof texts->rate, "-");
+  if (isnan(run->speedup)) {
+    snprintf(texts->speedup, sizeof texts->speedup, "-");
+    snprintf(texts->efficiency, sizeof texts->efficiency, "-");
+  } else {
+    snprintf(texts->speedup, sizeof texts->speedup, "%.2fx", run->speedup);
+    snprintf(texts->efficiency, sizeof texts->efficiency, "%.0f%%",
+             100 * run->efficiency);
+  }
+  snprintf(texts->imbalance, sizeof texts->imbalance, "%.3f",
+           summary->times.imbalance);
+}
+
+static void print_legend(FILE *stream, const char *prefix) {
+  fprintf(stream,
+          "%stime: median over repetitions, each timed by its slowest rank; "
+          "spread: (slowest - fastest) / median\n"
+          "%sspeedup, efficiency: against the fastest 1 rank x 1 thread run of "
+          "the same kernel and problem; efficiency = speedup / cores\n"
+          "%simbalance: max / min over ranks of each rank's total time; "
+          "split: ranks x threads; * best split: the fastest verified run at "
+          "the most cores\n",
+          prefix, prefix, prefix);
+}
+
+static void print_table(FILE *stream, const report_run *runs, long count) {
+  print_legend(stream, "");
+  for (long i = 0; i < count; ++i) {
+    const report_run *run = &runs[i];
+    if (i == 0 || !same_group(&runs[i - 1], run)) {
+      fprintf(stream, "\n%s  %s\n", run->summary.kernel,
+              run->summary.problem[0] ? run->summary.problem
+                                      : "(no parameters)");
+      fprintf(stream, "  %-8s %-7s %11s %7s %22s %8s %5s %9s  %s\n", "mode",
+              "split", "time (s)", "spread", "rate", "speedup", "eff.",
+              "imbalance", "verified");
+    }
+    run_texts texts;
+    format_run(run, &texts);
+    fprintf(stream, "  %-8s %-7s %11s %7s %22s %8s %5s %9s  %-8s%s\n",
+            run->summary.mode, texts.split, texts.time, texts.spread,
+            texts.rate, texts.speedup, texts.efficiency, texts.imbalance,
+            run->summary.verified == 1 ? "yes" : "NO", run->best ? " *" : "");
+  }
+}
+
+/* A markdown cell: '|' would end the cell, so it is escaped. */
+static void print_markdown_cell(FILE *stream, const char *text) {
+  fputs("| ", stream);
+  for (const char *c = text; *c; ++c) {
+    if (*c == '|')
+      fputc('\\', stream);
+    fputc(*c == '\n' ? ' ' : *c, stream);
+  }
+  fputc(' ', stream);
+}
+
+static void print_markdown(FILE *stream, const report_run *runs, long count) {
+  print_legend(stream, "");
+  fprintf(stream, "\n| kernel | problem | mode | split | time (s) | spread | "
+                  "rate | speedup | efficiency | imbalance | verified | "
+                  "best |\n");
+  fprintf(stream, "|---|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");
+  for (long i = 0; i < count; ++i) {
+    const report_run *run = &runs[i];
+    run_texts texts;
+    format_run(run, &texts);
+    const char *cells[] = {run->summary.kernel,
+                           run->summary.problem,
+                           run->summary.mode,
+                           texts.split,
+                           texts.time,
+                           texts.spread,
+                           texts.rate,
+                           texts.speedup,
+                           texts.efficiency,
+                           texts.imbalance,
+                           run->summary.verified == 1 ? "yes" : "NO",
+                           run->best ? "*" : ""};
+    for (size_t c = 0; c < sizeof cells / sizeof cells[0]; ++c)
+      print_markdown_cell(stream, cells[c]);
+    fputs("|\n", stream);
+  }
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break. */
+static void print_csv_text(FILE *stream, const char *text) {
+  if (strpbrk(text, ",\"\r\n") == NULL) {
+    fputs(text, stream);
+    return;
+  }
+  fputc('"', stream);
+  for (const char *c = text; *c; ++c) {
+    if (*c == '"')
+      fputc('"', stream);
+    fputc(*c, stream);
+  }
+  fputc('"', stream);
+}
+
+/* Full precision, so that the numbers can be compared with other tools;
+ * an empty field where there is no value. */
+static void print_csv_number(FILE *stream, double value) {
+  if (isfinite(value))
+    fprintf(stream, ",%.17g", value);
+  else
+    fputs(",", stream);
+}
+
+static void print_csv(FILE *stream, const report_run *runs, long count) {
+  fputs("kernel,problem,mode,ranks,threads,workers,repetitions,time_median_s,"
+        "time_min_s,time_max_s,spread,rate,rate_unit,speedup,efficiency,"
+        "imbalance,verified,best,file\n",
+        stream);
+  for (long i = 0; i < count; ++i) {
+    const report_run *run = &runs[i];
+    const parkit_result_summary *summary = &run->summary;
+    print_csv_text(stream, summary->kernel);
+    fputc(',', stream);
+    print_csv_text(stream, summary->problem);
+    fputc(',', stream);
+    print_csv_text(stream, summary->mode);
+    fprintf(stream, ",%lld,%lld,%lld,%lld", (long long)summary->ranks,
+            (long long)summary->threads, (long long)summary->workers,
+            (long long)summary->repetitions);
+    print_csv_number(stream, summary->times.median);
+    print_csv_number(stream, summary->times.min);
+    print_csv_number(stream, summary->times.max);
+    print_csv_number(stream, run->spread);
+    print_csv_number(stream, summary->rate);
+    fputc(',', stream);
+    print_csv_text(stream, summary->rate_unit);
+    print_csv_number(stream, run->speedup);
+    print_csv_number(stream, run->efficiency);
+    print_csv_number(stream, summary->times.imbalance);
+    fprintf(stream, ",%lld,%d,", (long long)summary->verified,
+            run->best ? 1 : 0);
+    print_csv_text(stream, run->file);
+    fputc('\n', stream);
+  }
+}
+
+static void print_report(report_format format, const report_run *runs,
+                         long count) {
+  switch (format) {
+  case FORMAT_TABLE:
+    print_table(stdout, runs, count);
+    break;
+  case FORMAT_CSV:
+    print_csv(stdout, runs, count);
+    break;
+  case FORMAT_MARKDOWN:
+    print_markdown(stdout, runs, count);
+    break;
+  }
+}
+
+static int report(const report_settings *settings) {
+  struct found_files files = {0};
+  if (find_files(settings, &files) != 0) {
+    text_list_free(&files.results);
+    text_list_free(&files.unfinished);
+    return PARKIT_REPORT_BAD_INPUT;
+  }
+  for (size_t i = 0; i < files.unfinished.count; ++i)
+    fprintf(stderr, "parkit: note: unfinished run, not a result: %s\n",
+            files.unfinished.items[i]);
+  report_run *runs = NULL;
+  long count = read_runs(&files.results, &runs);
+  int status = PARKIT_REPORT_OK;
+  if (count < 0) {
+    fprintf(stderr, "parkit: error: out of memory reading %zu files\n",
+            files.results.count);
+    status = PARKIT_REPORT_NOTHING;
+  } else if (count == 0) {
+    fprintf(stderr,
+            "parkit: error: no readable result file (*.h5) among %zu found "
+            "under the paths given\n",
+            files.results.count);
+    status = PARKIT_REPORT_NOTHING;
+  } else {
+    compare_groups(runs, count);
+    print_report(settings->format, runs, count);
+    if (settings->format == FORMAT_TABLE)
+      printf("\n%ld result files read, %zu skipped, %zu unfinished\n", count,
+             files.results.count - (size_t)count, files.unfinished.count);
+  }
+  free(runs);
+  text_list_free(&files.results);
+  text_list_free(&files.unfinished);
+  return status;
+}
+
+int parkit_report_main(int argc, char **argv) {
+  report_settings settings;
+  int parsed = parse_arguments(argc, argv, &settings);
+  int status = parsed < 0    ? PARKIT_REPORT_BAD_INPUT
+               : parsed == 1 ? PARKIT_REPORT_OK
+                             : -1;
+  if (status < 0) {
+    /* Damaged files are reported by reason, not by HDF5's error stack. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    status = report(&settings);
+  }
+  free(settings.paths);
+  return status;
+}

@@ -1,0 +1,281 @@
+#include "result_reader.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One file being read. The file is opened with H5F_CLOSE_STRONG, so closing
+ * it also closes any attribute or dataset a failed step left open. */
+typedef struct file_reader {
+  hid_t file;
+  char *reason;
+  size_t size;
+} file_reader;
+
+/* H5Ewalk2 callback, walking upward: position 0 is the innermost (most
+ * specific) entry, e.g. "file signature not found". */
+static herr_t keep_innermost(unsigned position, const H5E_error2_t *entry,
+                             void *data) {
+  char *text = data;
+  if (position == 0 && entry->desc)
+    snprintf(text, 256, "%s", entry->desc);
+  return 0;
+}
+
+/* Records the reason (the first one wins), adding HDF5's own innermost
+ * message when the HDF5 error stack holds one. Returns -1. */
+static int fail(file_reader *reader, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(file_reader *reader, const char *format, ...) {
+  char hdf5_message[256] = "";
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, hdf5_message);
+  H5Eclear2(H5E_DEFAULT);
+  if (reader->reason[0] != '\0')
+    return -1;
+  va_list arguments;
+  va_start(arguments, format);
+  vsnprintf(reader->reason, reader->size, format, arguments);
+  va_end(arguments);
+  size_t used = strlen(reader->reason);
+  if (hdf5_message[0] && used < reader->size)
+    snprintf(reader->reason + used, reader->size - used, " (HDF5: %s)",
+             hdf5_message);
+  return -1;
+}
+
+static int open_file(file_reader *reader, const char *path) {
+  hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+  if (access < 0 || H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) < 0)
+    return fail(reader, "cannot create a file access property list");
+  reader->file = H5Fopen(path, H5F_ACC_RDONLY, access);
+  if (reader->file < 0)
+    fail(reader, "not a readable HDF5 file");
+  H5Pclose(access);
+  return reader->file < 0 ? -1 : 0;
+}
+
+/* Reads the variable-length string attribute `name` of `object`. */
+static int read_text(file_reader *reader, hid_t object, const char *name,
+                     char *value, size_t size) {
+  hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+  if (attribute < 0)
+    return fail(reader, "attribute '%s' is missing", name);
+  hid_t stored = H5Aget_type(attribute);
+  bool text = stored >= 0 && H5Tget_class(stored) == H5T_STRING &&
+              H5Tis_variable_str(stored) > 0;
+  if (stored >= 0)
+    H5Tclose(stored);
+  if (!text) {
+    H5Aclose(attribute);
+    return fail(reader, "attribute '%s' is not a variable-length string", name);
+  }
+  hid_t memory = H5Tcopy(H5T_C_S1);
+  char *read = NULL;
+  herr_t status = memory < 0 || H5Tset_size(memory, H5T_VARIABLE) < 0 ||
+                          H5Tset_cset(memory, H5T_CSET_UTF8) < 0
+                      ? -1
+                      : H5Aread(attribute, memory, &read);
+  if (status < 0)
+    fail(reader, "cannot read attribute '%s'", name);
+  if (memory >= 0)
+    H5Tclose(memory);
+  H5Aclose(attribute);
+  if (status < 0)
+    return -1;
+  snprintf(value, size, "%s", read ? read : "");
+  H5free_memory(read);
+  return 0;
+}
+
+/* Reads the integer or floating-point attribute `name`, converted to
+ * `memory_type` (H5T_NATIVE_INT64 or H5T_NATIVE_DOUBLE). */
+static int read_number(file_reader *reader, hid_t object, const char *name,
+                       hid_t memory_type, void *value) {
+  hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
+  if (attribute < 0)
+    return fail(reader, "attribute '%s' is missing", name);
+  hid_t stored = H5Aget_type(attribute);
+  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
+  if (stored >= 0)
+    H5Tclose(stored);
+  herr_t status = kind == H5T_INTEGER || kind == H5T_FLOAT
+                      ? H5Aread(attribute, memory_type, value)
+                      : -1;
+  if (status < 0)
+    fail(reader, "attribute '%s' is not a readable number", name);
+  H5Aclose(attribute);
+  return status < 0 ? -1 : 0;
+}
+
+static int read_integer(file_reader *reader, const char *name, int64_t *value) {
+  return read_number(reader, reader->file, name, H5T_NATIVE_INT64, value);
+}
+
+/* One parameter's value as text: integers as integers, numbers with %g. */
+static int format_value(file_reader *reader, const char *name, char *text,
+                        size_t size) {
+  hid_t attribute = H5Aopen(reader->file, name, H5P_DEFAULT);
+  if (attribute < 0)
+    return fail(reader, "attribute '%s' is missing", name);
+  hid_t stored = H5Aget_type(attribute);
+  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
+  if (stored >= 0)
+    H5Tclose(stored);
+  H5Aclose(attribute);
+  if (kind == H5T_STRING)
+    return read_text(reader, reader->file, name, text, size);
+  if (kind == H5T_INTEGER) {
+    int64_t value = 0;
+    if (read_integer(reader, name, &value) != 0)
+      return -1;
+    snprintf(text, size, "%lld", (long long)value);
+    return 0;
+  }
+  double value = 0;
+  if (read_number(reader, reader->file, name, H5T_NATIVE_DOUBLE, &value) != 0)
+    return -1;
+  snprintf(text, size, "%g", value);
+  return 0;
+}
+
+typedef struct parameter_walk {
+  file_reader *reader;
+  char *problem;
+  size_t size;
+} parameter_walk;
+
+static bool ends_with(const char *text, const char *suffix) {
+  size_t length = strlen(text), tail = strlen(suffix);
+  return length >= tail && strcmp(text + length - tail, suffix) == 0;
+}
+
+/* H5Aiterate2 callback, attributes in name order: appends "name=value" for
+ * every kernel parameter (an attribute X with a sibling X_unit; `rate`
+ * has `rate_unit` but is a result, not a parameter). */
+static herr_t append_parameter(hid_t location, const char *name,
+                               const H5A_info_t *info, void *data) {
+  (void)info;
+  parameter_walk *walk = data;
+  char unit_name[256];
+  if (ends_with(name, "_unit") || strcmp(name, "rate") == 0 ||
+      snprintf(unit_name, sizeof unit_name, "%s_unit", name) >=
+          (int)sizeof unit_name ||
+      H5Aexists(location, unit_name) <= 0)
+    return 0;
+  char value[512];
+  if (format_value(walk->reader, name, value, sizeof value) != 0)
+    return -1;
+  size_t used = strlen(walk->problem);
+  snprintf(walk->problem + used, walk->size - used, "%s%s=%s", used ? " " : "",
+           name, value);
+  return 0;
+}
+
+static int read_parameters(file_reader *reader, char *problem, size_t size) {
+  problem[0] = '\0';
+  parameter_walk walk = {.reader = reader, .problem = problem, .size = size};
+  if (H5Aiterate2(reader->file, H5_INDEX_NAME, H5_ITER_INC, NULL,
+                  append_parameter, &walk) < 0)
+    return fail(reader, "cannot list the root attributes");
+  return 0;
+}
+
+/* Timings [repetitions, ranks] must match the attributes: at most this many
+ * values, so a damaged attribute cannot ask for gigabytes. */
+enum { MOST_TIMINGS = 1 << 24 };
+
+static int check_timings_shape(file_reader *reader, hid_t dataset,
+                               const parkit_result_summary *summary) {
+  hid_t space = H5Dget_space(dataset);
+  hsize_t dims[2] = {0, 0};
+  int dimensions = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  if (dimensions == 2)
+    H5Sget_simple_extent_dims(space, dims, NULL);
+  if (space >= 0)
+    H5Sclose(space);
+  if (dimensions != 2 || dims[0] != (hsize_t)summary->repetitions ||
+      dims[1] != (hsize_t)summary->ranks)
+    return fail(reader,
+                "dataset 'timings' has %d dimensions (%llu x %llu), expected "
+                "repetitions x ranks = %lld x %lld",
+                dimensions, (unsigned long long)dims[0],
+                (unsigned long long)dims[1], (long long)summary->repetitions,
+                (long long)summary->ranks);
+  return 0;
+}
+
+static int check_timings(file_reader *reader, const double *timings,
+                         size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (!isfinite(timings[i]) || timings[i] < 0)
+      return fail(reader, "timings value %zu is %g, not a time in seconds", i,
+                  timings[i]);
+  return 0;
+}
+
+static int read_timings(file_reader *reader, parkit_result_summary *summary) {
+  if (summary->repetitions < 1 || summary->ranks < 1 ||
+      summary->repetitions * summary->ranks > MOST_TIMINGS)
+    return fail(reader, "repetitions = %lld and ranks = %lld: not a run",
+                (long long)summary->repetitions, (long long)summary->ranks);
+  hid_t dataset = H5Dopen2(reader->file, "timings", H5P_DEFAULT);
+  if (dataset < 0)
+    return fail(reader, "dataset 'timings' is missing");
+  if (check_timings_shape(reader, dataset, summary) != 0) {
+    H5Dclose(dataset);
+    return -1;
+  }
+  size_t count = (size_t)(summary->repetitions * summary->ranks);
+  double *timings = malloc(sizeof(double) * count);
+  herr_t status = timings ? H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL,
+                                    H5S_ALL, H5P_DEFAULT, timings)
+                          : -1;
+  if (status < 0)
+    fail(reader, "cannot read dataset 'timings'");
+  H5Dclose(dataset);
+  int result = status < 0                                   ? -1
+               : check_timings(reader, timings, count) != 0 ? -1
+               : parkit_time_statistics_compute(
+                     timings, (int)summary->repetitions, (int)summary->ranks,
+                     &summary->times) != 0
+                   ? fail(reader, "out of memory for the timing statistics")
+                   : 0;
+  free(timings);
+  return result;
+}
+
+static int read_summary(file_reader *reader, parkit_result_summary *summary) {
+  if (read_text(reader, reader->file, "kernel", summary->kernel,
+                sizeof summary->kernel) != 0 ||
+      read_text(reader, reader->file, "mode", summary->mode,
+                sizeof summary->mode) != 0 ||
+      read_text(reader, reader->file, "rate_unit", summary->rate_unit,
+                sizeof summary->rate_unit) != 0 ||
+      read_integer(reader, "ranks", &summary->ranks) != 0 ||
+      read_integer(reader, "threads", &summary->threads) != 0 ||
+      read_integer(reader, "workers", &summary->workers) != 0 ||
+      read_integer(reader, "repetitions", &summary->repetitions) != 0 ||
+      read_integer(reader, "verified", &summary->verified) != 0 ||
+      read_number(reader, reader->file, "rate", H5T_NATIVE_DOUBLE,
+                  &summary->rate) != 0 ||
+      read_parameters(reader, summary->problem, sizeof summary->problem) != 0)
+    return -1;
+  return read_timings(reader, summary);
+}
+
+int parkit_result_summary_read(const char *path, parkit_result_summary *summary,
+                               char *reason, size_t size) {
+  memset(summary, 0, sizeof *summary);
+  reason[0] = '\0';
+  file_reader reader = {.file = -1, .reason = reason, .size = size};
+  int status = open_file(&reader, path);
+  if (status == 0)
+    status = read_summary(&reader, summary);
+  if (reader.file >= 0 && H5Fclose(reader.file) < 0 && status == 0)
+    status = fail(&reader, "cannot close the file");
+  return status;
+}
