@@ -43,6 +43,7 @@ typedef struct prepared_run {
   parkit_context context;
   parkit_provenance provenance;
   char path[4096];
+  char scratch_dir[4096]; /* the directory of `path`: context.scratch_dir */
 } prepared_run;
 
 /* Commands that need no MPI: list, help, --version. */
@@ -139,6 +140,19 @@ static int prepare_output(prepared_run *run, char *message, size_t size) {
       run->context.threads, run->path, sizeof run->path, message, size);
 }
 
+/* Kernels keep their scratch files beside the result file. */
+static void set_scratch_dir(prepared_run *run) {
+  snprintf(run->scratch_dir, sizeof run->scratch_dir, "%s", run->path);
+  char *slash = strrchr(run->scratch_dir, '/');
+  if (slash == run->scratch_dir)
+    slash[1] = '\0';
+  else if (slash)
+    *slash = '\0';
+  else
+    snprintf(run->scratch_dir, sizeof run->scratch_dir, ".");
+  run->context.scratch_dir = run->scratch_dir;
+}
+
 /* Prolog. Returns EXIT_VERIFIED to go on, or the exit status to stop with;
  * on failure rank 0 has printed the reason. Collective. */
 static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
@@ -169,6 +183,7 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
     return EXIT_BAD_INPUT;
   }
   MPI_Bcast(run->path, sizeof run->path, MPI_CHAR, 0, world);
+  set_scratch_dir(run);
   return EXIT_VERIFIED;
 }
 
