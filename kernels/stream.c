@@ -351,10 +351,10 @@ static int stream_verify(void *opaque_state, parkit_outputs *outputs,
 
   verdict->passed = worst <= RELATIVE_TOLERANCE;
   snprintf(verdict->message, sizeof verdict->message,
-           "after %" PRId64 " calls every element of a, b, c within relative "
-           "%.3g of its closed form (%.6g, %.6g, %.6g): %s (tolerance 1e-13)",
-           state->calls, worst, expected[0], expected[1], expected[2],
-           verdict->passed ? "yes" : "NO");
+           "after %" PRId64 " calls a, b, c deviate from their closed forms "
+           "(%.6g, %.6g, %.6g) by at most %.3g relative %s 1e-13",
+           state->calls, expected[0], expected[1], expected[2], worst,
+           verdict->passed ? "<=" : "EXCEEDING");
 
   PARKIT_CALL(parkit_output_integer(outputs, "array_elements", state->n,
                                     "elements", "doubles in each array"));
