@@ -101,7 +101,9 @@ typedef struct parkit_work {
 
 /* Collects a kernel's named outputs for the result file. Owned by the runner.
  * Every rank records the same names with the same values, in the same order
- * (reduce first): the values are written once, from rank 0's record. */
+ * (reduce first): the values are written once, from rank 0's record. The
+ * one exception is parkit_output_real_block below (same name and shape,
+ * each rank its own block). */
 typedef struct parkit_outputs parkit_outputs;
 
 int parkit_output_real(parkit_outputs *out, const char *name, double value,
