@@ -39,10 +39,11 @@
  * the same bits for every split.
  *
  * Scratch file: <dir>/parkit-io-scratch-<hex>.h5, name chosen by rank 0 in
- * setup. It is removed at the end of every repetition; on a failure inside
- * run() the failing rank removes it before returning. A rank killed by
- * another rank's MPI_Abort cannot clean up, so a crash elsewhere can leave
- * it behind.
+ * setup; with ranks on several nodes <dir> must be on a file system they all
+ * see (as MPI-IO requires). It is removed at the end of every repetition; on a
+ * failure inside run() the failing rank removes it before returning. A rank
+ * killed by another rank's MPI_Abort cannot clean up, so a crash elsewhere can
+ * leave it behind.
  *
  * Collective calls on ctx->comm: setup (MPI_Bcast of the name), run (HDF5
  * file create, open, dataset write and read, close; MPI_Barrier), verify
