@@ -142,14 +142,7 @@ static int prepare_output(prepared_run *run, char *message, size_t size) {
 
 /* Kernels keep their scratch files beside the result file. */
 static void set_scratch_dir(prepared_run *run) {
-  snprintf(run->scratch_dir, sizeof run->scratch_dir, "%s", run->path);
-  char *slash = strrchr(run->scratch_dir, '/');
-  if (slash == run->scratch_dir)
-    slash[1] = '\0';
-  else if (slash)
-    *slash = '\0';
-  else
-    snprintf(run->scratch_dir, sizeof run->scratch_dir, ".");
+  parkit_path_directory(run->path, run->scratch_dir, sizeof run->scratch_dir);
   run->context.scratch_dir = run->scratch_dir;
 }
 
