@@ -12,7 +12,8 @@
  *                 (stable for every radius below)
  *   --radius      r: the star stencil of radius r, the central difference of
  *                 order 2r for each second derivative (r = 1: 5 points)
- *   --save  record the final n x n field (output `field`)
+ *   --save        record the final n x n field (output `field`), written
+ *                 collectively by all ranks as one dataset
  *   --perturb     test only: corrupts the final field so verification fails
  *
  * Each point's update is u' = w0 u + sum_k w_k ((N_k + S_k) + (W_k + E_k)),
