@@ -110,3 +110,30 @@ int parkit_output_integers(parkit_outputs *out, const char *name,
   memcpy(entry->integers, values, sizeof(int64_t) * count);
   return 0;
 }
+
+int parkit_output_real_block(parkit_outputs *out, const char *name,
+                             const double *block, const int64_t global_shape[2],
+                             const int64_t offset[2], const int64_t count[2],
+                             const char *unit, const char *description) {
+  for (int d = 0; d < 2; ++d)
+    PARKIT_CHECK(global_shape[d] >= 0 && offset[d] >= 0 && count[d] >= 0 &&
+                     offset[d] + count[d] <= global_shape[d],
+                 "output '%s': block of %lld at %lld does not fit in %lld "
+                 "(dimension %d)",
+                 name ? name : "(null)", (long long)count[d],
+                 (long long)offset[d], (long long)global_shape[d], d);
+  size_t values = (size_t)count[0] * (size_t)count[1];
+  parkit_output *entry =
+      append(out, name, unit, description, false, true, values);
+  if (entry == NULL)
+    return -1;
+  entry->is_distributed = true;
+  for (int d = 0; d < 2; ++d) {
+    entry->global_shape[d] = global_shape[d];
+    entry->block_offset[d] = offset[d];
+    entry->block_count[d] = count[d];
+  }
+  if (values)
+    memcpy(entry->reals, block, sizeof(double) * values);
+  return 0;
+}

@@ -18,7 +18,10 @@ typedef struct parkit_output {
   char description[192];
   bool is_integer;
   bool is_array; /* recorded with parkit_output_reals/integers */
-  size_t count;  /* 1 for scalars */
+  size_t count;  /* 1 for scalars; this rank's values for a block */
+  /* parkit_output_real_block: this rank's block of a 2-D global array. */
+  bool is_distributed;
+  int64_t global_shape[2], block_offset[2], block_count[2];
   double *reals; /* when !is_integer */
   int64_t *integers;
 } parkit_output;

@@ -52,6 +52,7 @@ typedef struct prepared_run {
   parkit_context context;
   parkit_provenance provenance;
   char path[4096];
+  char scratch_dir[4096]; /* the directory of `path`: context.scratch_dir */
 } prepared_run;
 
 /* Commands that need no MPI: list, help, --version. */
@@ -156,6 +157,12 @@ static int prepare_output(prepared_run *run, char *message, size_t size) {
       run->context.threads, run->path, sizeof run->path, message, size);
 }
 
+/* Kernels keep their scratch files beside the result file. */
+static void set_scratch_dir(prepared_run *run) {
+  parkit_path_directory(run->path, run->scratch_dir, sizeof run->scratch_dir);
+  run->context.scratch_dir = run->scratch_dir;
+}
+
 /* Prolog. Returns EXIT_VERIFIED to go on, or the exit status to stop with;
  * on failure rank 0 has printed the reason. Collective. */
 static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
@@ -186,6 +193,7 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
     return EXIT_BAD_INPUT;
   }
   MPI_Bcast(run->path, sizeof run->path, MPI_CHAR, 0, world);
+  set_scratch_dir(run);
   return EXIT_VERIFIED;
 }
 

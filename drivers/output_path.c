@@ -114,20 +114,24 @@ static void slurm_part(char *text, size_t size) {
     text[0] = '\0';
 }
 
+void parkit_path_directory(const char *path, char *directory, size_t size) {
+  snprintf(directory, size, "%s", path);
+  char *slash = strrchr(directory, '/');
+  if (slash == directory)
+    slash[1] = '\0';
+  else if (slash)
+    *slash = '\0';
+  else
+    snprintf(directory, size, ".");
+}
+
 int parkit_output_path_prepare(const char *out, const char *kernel,
                                const char *mode, int ranks, int threads,
                                char *path, size_t path_size, char *message,
                                size_t message_size) {
   if (ends_with(out, ".h5")) {
     char directory[4096];
-    snprintf(directory, sizeof directory, "%s", out);
-    char *slash = strrchr(directory, '/');
-    if (slash == directory)
-      slash[1] = '\0';
-    else if (slash)
-      *slash = '\0';
-    else
-      snprintf(directory, sizeof directory, ".");
+    parkit_path_directory(out, directory, sizeof directory);
     if (check_directory(out, directory, message, message_size) != 0)
       return -1;
     if (snprintf(path, path_size, "%s", out) >= (int)path_size) {

@@ -21,4 +21,7 @@ int parkit_output_path_prepare(const char *out, const char *kernel,
                                char *path, size_t path_size, char *message,
                                size_t message_size);
 
+/* The directory part of `path` ("." when it has none, "/" for "/x"). */
+void parkit_path_directory(const char *path, char *directory, size_t size);
+
 #endif

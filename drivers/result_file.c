@@ -298,6 +298,19 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
   return 0;
 }
 
+/* A 2-D real output distributed over the ranks: each writes its block. */
+static int write_distributed(hid_t group, const parkit_output *output) {
+  hsize_t dims[2], start[2], count[2];
+  for (int d = 0; d < 2; ++d) {
+    dims[d] = (hsize_t)output->global_shape[d];
+    start[d] = (hsize_t)output->block_offset[d];
+    count[d] = (hsize_t)output->block_count[d];
+  }
+  return write_block(group, output->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
+                     dims, true, start, count, output->reals, output->unit,
+                     output->description);
+}
+
 static int write_outputs(hid_t file, const parkit_outputs *outputs, int rank) {
   hid_t group;
   PARKIT_H5_CALL(group = H5Gcreate2(file, "outputs", H5P_DEFAULT, H5P_DEFAULT,
@@ -309,9 +322,12 @@ static int write_outputs(hid_t file, const parkit_outputs *outputs, int rank) {
         output->is_integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
     const void *data = output->is_integer ? (const void *)output->integers
                                           : (const void *)output->reals;
-    PARKIT_CALL(write_shared(group, output->name, file_type, memory_type,
-                             output->is_array, (hsize_t)output->count, data,
-                             rank, output->unit, output->description));
+    if (output->is_distributed)
+      PARKIT_CALL(write_distributed(group, output));
+    else
+      PARKIT_CALL(write_shared(group, output->name, file_type, memory_type,
+                               output->is_array, (hsize_t)output->count, data,
+                               rank, output->unit, output->description));
   }
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;

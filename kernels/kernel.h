@@ -35,6 +35,11 @@ typedef struct parkit_context {
   int size;      /* number of ranks in comm */
   int threads;   /* OpenMP threads per rank (>= 1) */
   uint64_t seed; /* the run's --seed: keys every random stream */
+  /* Directory for the kernel's scratch files: the directory of the run's
+   * result file (from --out), the same text on every rank. Set before
+   * setup(); NULL in validate() and memory_bytes(), which run before the
+   * output location is checked. A kernel removes what it writes there. */
+  const char *scratch_dir;
 } parkit_context;
 
 /* ---- options --------------------------------------------------------- */
@@ -96,7 +101,9 @@ typedef struct parkit_work {
 
 /* Collects a kernel's named outputs for the result file. Owned by the runner.
  * Every rank records the same names with the same values, in the same order
- * (reduce first): the values are written once, from rank 0's record. */
+ * (reduce first): the values are written once, from rank 0's record. The
+ * one exception is parkit_output_real_block below (same name and shape,
+ * each rank its own block). */
 typedef struct parkit_outputs parkit_outputs;
 
 int parkit_output_real(parkit_outputs *out, const char *name, double value,
@@ -109,6 +116,20 @@ int parkit_output_reals(parkit_outputs *out, const char *name,
 int parkit_output_integers(parkit_outputs *out, const char *name,
                            const int64_t *values, size_t count,
                            const char *unit, const char *description);
+
+/* A distributed 2-D real array, e.g. a field on a process grid, written as
+ * ONE dataset of global_shape[0] x global_shape[1] (rows x columns). The one
+ * exception to "every rank records the same values": every rank calls this,
+ * at the same place among its outputs, with the same name and global shape,
+ * and gives its own block: `block` holds count[0] x count[1] values,
+ * row-major, that belong at rows offset[0].. and columns offset[1].. of the
+ * global array. The blocks must tile the array without overlap; a rank with
+ * no part passes count {0, 0}. The values are copied. The result file writes
+ * the blocks collectively (a hyperslab per rank, collective MPI-IO). */
+int parkit_output_real_block(parkit_outputs *out, const char *name,
+                             const double *block, const int64_t global_shape[2],
+                             const int64_t offset[2], const int64_t count[2],
+                             const char *unit, const char *description);
 
 /* The verdict of verify(). `passed` decides the exit status of the run. */
 typedef struct parkit_verdict {

@@ -8,6 +8,10 @@
 
 #define PARKIT_KERNEL_LIST(X)                                                  \
   X(matmul)                                                                    \
-  X(montecarlo)
+  X(montecarlo)                                                                \
+  X(stencil)                                                                   \
+  X(stream)                                                                    \
+  X(transpose)                                                                 \
+  X(io)
 
 #endif

@@ -112,6 +112,20 @@ CASES = [
      "--threads '0'"),
     ("bad-option-under-mpirun", ["ranks", "montecarlo", "--class", "Q"], 3,
      {}, "--class 'Q'"),
+    ("stencil-radius", ["threads", "stencil", "--radius", "5"], None, {},
+     "--radius '5'"),
+    ("stencil-blocks-too-small", ["ranks", "stencil", "--n", "5", "--radius",
+                                  "2"], 4, {}, "--n 5 is too small"),
+    ("stream-scalar", ["threads", "stream", "--scalar", "2"], None, {},
+     "--scalar '2'"),
+    ("transpose-order-too-large", ["threads", "transpose", "--n", "50000"],
+     None, {}, "--n '50000'"),
+    ("transpose-fewer-columns-than-ranks", ["ranks", "transpose", "--n", "2"],
+     3, {}, "--n 2 is smaller than the 3 ranks"),
+    ("io-missing-dir", ["threads", "io", "--dir", "/nonexistent/parkit"],
+     None, {}, "--dir '/nonexistent/parkit'"),
+    ("io-sync", ["threads", "io", "--sync", "maybe"], None, {},
+     "--sync 'maybe'"),
 ]
 
 

@@ -69,7 +69,7 @@ def documented_outputs(attrs):
             continue
         if condition:
             option, value = condition.strip("`").split()
-            if attrs[option.lstrip("-")] != value:
+            if str(attrs[option.lstrip("-")]) != value:  # flags: 0 or 1
                 continue
         return set(re.findall(r"`([a-z_0-9]+)`", row["outputs"]))
     raise AssertionError(f"README lists no outputs for {attrs['kernel']}")

@@ -1,7 +1,8 @@
 """The run matrix (tests/CMakeLists.txt) left one file per split for each
-kernel configuration. Every split must have run and verified, montecarlo's
-outputs must be identical bit for bit across splits, and matmul's within the
-tolerance the kernel recorded."""
+kernel configuration. Every split must have run and verified; the outputs of
+montecarlo, stencil, stream, transpose and io must be identical bit for bit
+across splits (except the measurements of the run itself: outputs in s, GB/s
+or threads), and matmul's within the tolerance the kernel recorded."""
 import glob
 import os
 
@@ -20,13 +21,24 @@ def result_files(config):
     return {os.path.basename(p)[:-3]: p for p in sorted(paths)}
 
 
-def outputs(path):
+def outputs(path, measurements=True):
+    """{name: value} of the file's outputs; measurements=False leaves out
+    those in MEASUREMENT_UNITS."""
     with h5py.File(path, "r") as f:
-        return {name: d[()] for name, d in f["outputs"].items()}
+        return {name: d[()] for name, d in f["outputs"].items()
+                if measurements or d.attrs["units"] not in MEASUREMENT_UNITS}
+
+
+# Kernels whose outputs do not depend on the split, bit for bit.
+BITWISE_KERNELS = ("montecarlo", "stencil", "stream", "transpose", "io")
+# Units of outputs that describe this run (its speed, its thread count)
+# rather than what it computed.
+MEASUREMENT_UNITS = {"s", "GB/s", "threads"}
 
 
 def test_configurations_were_registered():
-    assert {"matmul", "montecarlo-ep", "montecarlo-pi"} <= set(CONFIGS)
+    assert {"matmul", "montecarlo-ep", "montecarlo-pi", "stencil", "stream",
+            "transpose", "io"} <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -46,14 +58,14 @@ def test_every_split_ran_and_verified(config):
 
 
 @pytest.mark.parametrize(
-    "config", [c for c in CONFIGS if c.startswith("montecarlo")])
-def test_montecarlo_is_bitwise_identical_across_splits(config):
+    "config", [c for c in CONFIGS if c.startswith(BITWISE_KERNELS)])
+def test_outputs_are_bitwise_identical_across_splits(config):
     files = result_files(config)
     reference_split = "threads_p1_t1"
-    reference = outputs(files[reference_split])
-    assert reference, "montecarlo recorded no outputs"
+    reference = outputs(files[reference_split], measurements=False)
+    assert reference, f"{config} recorded no outputs"
     for split, path in files.items():
-        got = outputs(path)
+        got = outputs(path, measurements=False)
         assert got.keys() == reference.keys(), split
         for name, value in reference.items():
             assert np.asarray(got[name]).tobytes() == \

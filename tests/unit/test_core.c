@@ -1,8 +1,10 @@
 /* Unit tests of the pieces under every run: option parsing, the kernel
  * registry's invariants, the balanced split kernels share, timing
- * statistics and CPU-set formatting. */
+ * statistics, CPU-set formatting and distributed block outputs. */
+#include "check.h"
 #include "cli.h"
 #include "options.h"
+#include "outputs.h"
 #include "partition.h"
 #include "placement.h"
 #include "statistics.h"
@@ -143,7 +145,8 @@ static void test_registry(void) {
              "%s --%s is a plain name", kernel->name, option->name);
       parkit_value value = {0};
       char message[256] = "";
-      EXPECT(option->default_value &&
+      /* NULL: the kernel computes the default (kernel.h), e.g. io --dir. */
+      EXPECT(option->default_value == NULL ||
                  parkit_option_parse(option, option->default_value, &value,
                                      message, sizeof message) == 0,
              "%s --%s default parses: %s", kernel->name, option->name, message);
@@ -212,6 +215,29 @@ static void test_cpuset_text(void) {
   EXPECT(strcmp(text, "0-3,8,10-11") == 0, "ranges, got '%s'", text);
 }
 
+/* A distributed block is copied with its place; one that does not fit in
+ * the global shape is refused. */
+static void test_block_outputs(void) {
+  parkit_outputs outputs;
+  parkit_outputs_init(&outputs);
+  const double block[6] = {1, 2, 3, 4, 5, 6};
+  const int64_t shape[2] = {4, 5}, offset[2] = {1, 2}, count[2] = {2, 3};
+  EXPECT(parkit_output_real_block(&outputs, "field", block, shape, offset,
+                                  count, "1", "a block") == 0,
+         "a fitting block is recorded");
+  const parkit_output *entry = parkit_outputs_find(&outputs, "field");
+  EXPECT(entry && entry->is_distributed && entry->count == 6 &&
+             entry->reals[5] == 6.0 && entry->block_offset[1] == 2 &&
+             entry->global_shape[0] == 4,
+         "the block, its offset and the global shape are kept");
+  const int64_t too_far[2] = {3, 2};
+  EXPECT(parkit_output_real_block(&outputs, "late", block, shape, too_far,
+                                  count, "1", "out of range") != 0,
+         "a block past the end of the array is refused");
+  parkit_error_clear();
+  parkit_outputs_free(&outputs);
+}
+
 int main(void) {
   test_integer_values();
   test_command_lines();
@@ -220,6 +246,7 @@ int main(void) {
   test_balanced_partition();
   test_statistics();
   test_cpuset_text();
+  test_block_outputs();
   if (failures)
     fprintf(stderr, "%d check(s) failed\n", failures);
   else
