@@ -5,9 +5,11 @@ with SIGKILL or SIGTERM, all into one results directory. After every kill:
 - every file under a final name (*.h5) opens and is complete (the root
   attributes and datasets of results/README.md are there);
 - every file that was there before is byte-for-byte unchanged;
-- a SIGTERM ends the run within a bound, and leaves no temporary: parkit
-  finishes, or closes its file with the repetitions done, or abandons it;
-- only a SIGKILL may leave a temporary (*.h5.tmp), recognisable by name.
+- a SIGTERM to parkit's processes ends the run within a bound and leaves no
+  temporary: parkit finishes, or closes its file with the repetitions done,
+  or abandons it;
+- only a SIGKILL (or mpirun's own escalation to one, see kill()) may leave
+  a temporary (*.h5.tmp), recognisable by its name.
 
 The moments are drawn from a seeded generator: a failure names its seed and
 run, so it can be replayed."""
@@ -69,18 +71,22 @@ def rank_processes(marker):
 
 
 def kill(process, mode, how, out):
-    """SIGTERM goes where a user's Ctrl-C or a scheduler's warning goes: to
-    parkit, or to mpirun, which forwards it. SIGKILL hits every parkit
-    process, as at a hard time limit."""
-    if how == signal.SIGTERM:
-        process.send_signal(signal.SIGTERM)
+    """"parkit" signals go to every parkit process, as SLURM signals every
+    task at a time limit (SIGTERM, then SIGKILL after KillWait) and as a
+    hard kill does. "launcher" sends SIGTERM to mpirun, as Ctrl-C does:
+    Open MPI then signals the ranks itself and escalates to SIGKILL after
+    odls_base_sigkill_timeout (1 s), so a run still writing may be cut off
+    and leave its temporary."""
+    signal_number, target = how
+    if target == "launcher":
+        process.send_signal(signal_number)
         return
     for pid in rank_processes(out):
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal_number)
         except ProcessLookupError:
             pass
-    if mode != "threads":
+    if signal_number == signal.SIGKILL and mode != "threads":
         process.send_signal(signal.SIGKILL)
 
 
@@ -100,7 +106,10 @@ def test_killed_runs_lose_nothing_that_finished(tmp_path):
     outcomes = {}
     for run in range(RUNS):
         mode = ("threads", "ranks", "hybrid")[run % 3]
-        how = (signal.SIGKILL, signal.SIGTERM)[(run // 3) % 2]
+        how = ((signal.SIGKILL, "parkit"), (signal.SIGTERM, "parkit"),
+               (signal.SIGTERM, "launcher"))[(run // 3) % 3]
+        if mode == "threads" and how[1] == "launcher":
+            how = (signal.SIGTERM, "parkit")  # no launcher to signal
         # Anywhere in the run, and one in three near its end, where the
         # file is written.
         duration = durations[mode]
@@ -109,7 +118,8 @@ def test_killed_runs_lose_nothing_that_finished(tmp_path):
             delay = generator.uniform(0.85, 1.05) * duration
         before = {p.name: digest(p) for p in out.glob("*.h5")}
         temporaries_before = set(out.glob("*.tmp"))
-        where = f"seed {SEED}, run {run} ({mode}, {how.name}, {delay:.2f} s)"
+        where = (f"seed {SEED}, run {run} ({mode}, {how[0].name} to "
+                 f"{how[1]}, {delay:.2f} s)")
         process = subprocess.Popen(command(mode, out), env=environment,
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True,
@@ -123,13 +133,14 @@ def test_killed_runs_lose_nothing_that_finished(tmp_path):
             pytest.fail(f"{where}: still running {BOUND_SECONDS} s after "
                         "the signal")
         status = process.returncode
-        outcomes[(how.name, status)] = outcomes.get((how.name, status), 0) + 1
+        key = (how[0].name, how[1], status)
+        outcomes[key] = outcomes.get(key, 0) + 1
         for name, value in before.items():
             assert digest(out / name) == value, f"{where}: {name} changed"
         for path in out.glob("*.h5"):
             check_complete(path)
         temporaries = set(out.glob("*.tmp")) - temporaries_before
-        if how == signal.SIGTERM:
+        if how == (signal.SIGTERM, "parkit"):
             assert not temporaries, f"{where}: SIGTERM left {temporaries}"
         for leftover in temporaries:  # recognisable by name
             assert leftover.name.endswith(".h5.tmp"), leftover.name
