@@ -176,30 +176,37 @@ static void ep_chunk_deviates(ep_workspace *workspace, double sums[2]) {
   sums[1] = sum_y;
 }
 
-/* How many of sizes[0 .. EP_CHUNK_PAIRS-1] are at least `bound`. Not
- * inlined: inlined into the loop over the bounds, GCC vectorises that outer
- * loop instead and runs the bounds beyond a whole vector one size at a
- * time. */
-__attribute__((noinline)) static int64_t count_at_least(const double *sizes,
-                                                        double bound) {
-  int64_t count = 0;
-  for (int pair = 0; pair < EP_CHUNK_PAIRS; ++pair)
-    count += sizes[pair] >= bound;
-  return count;
-}
-
 /* Adds the chunk's pairs to NPB's annulus counts: annulus l holds the
  * sizes in [l, l + 1), the last one (l = EP_ANNULI - 1) every size from l
  * on, the rare ones beyond 10 included; rejected pairs (size -1) count
- * nowhere. */
+ * nowhere. A vectorised pass counts the sizes of at least 0 .. 4; only a
+ * chunk with a size of 4 or more (about one chunk in ten) takes a second,
+ * scalar pass for the bounds above. */
 static void ep_chunk_annuli(const ep_workspace *workspace,
                             int64_t annulus_counts[EP_ANNULI]) {
-  int64_t at_least_next = 0;
-  for (int annulus = EP_ANNULI - 1; annulus >= 0; --annulus) {
-    int64_t at_least = count_at_least(workspace->size, annulus);
-    annulus_counts[annulus] += at_least - at_least_next;
-    at_least_next = at_least;
+  enum { COMMON = 5 }; /* bounds 0 .. COMMON-1 counted in the first pass */
+  int64_t at_least[EP_ANNULI + 1] = {0};
+  int64_t at_least_0 = 0, at_least_1 = 0, at_least_2 = 0, at_least_3 = 0,
+          at_least_4 = 0;
+  for (int pair = 0; pair < EP_CHUNK_PAIRS; ++pair) {
+    double size = workspace->size[pair];
+    at_least_0 += size >= 0.0;
+    at_least_1 += size >= 1.0;
+    at_least_2 += size >= 2.0;
+    at_least_3 += size >= 3.0;
+    at_least_4 += size >= 4.0;
   }
+  at_least[0] = at_least_0, at_least[1] = at_least_1;
+  at_least[2] = at_least_2, at_least[3] = at_least_3;
+  at_least[4] = at_least_4;
+  if (at_least_4 > 0) {
+    for (int pair = 0; pair < EP_CHUNK_PAIRS; ++pair) {
+      for (int bound = COMMON; bound < EP_ANNULI; ++bound)
+        at_least[bound] += workspace->size[pair] >= bound;
+    }
+  }
+  for (int annulus = 0; annulus < EP_ANNULI; ++annulus)
+    annulus_counts[annulus] += at_least[annulus] - at_least[annulus + 1];
 }
 
 void SIMD_NAME(montecarlo_ep_pairs)(uint64_t seed, int64_t pairs,
@@ -222,63 +229,36 @@ void SIMD_NAME(montecarlo_ep_pairs)(uint64_t seed, int64_t pairs,
 
 /* ---- pi ------------------------------------------------------------------ */
 
-/* Counter blocks evaluated side by side: Philox's rounds run on arrays of
- * PI_LANES counters, one vector lane each. */
-#define PI_LANES 16
-
-/* 1 when the dart (x, y) / 2^32 lies inside the quarter circle, i.e.
- * x^2 + y^2 < 2^64, tested without overflow. */
-static inline int64_t dart_hits(uint32_t x, uint32_t y) {
-  uint64_t x_squared = (uint64_t)x * x, y_squared = (uint64_t)y * y;
-  return x_squared <= UINT64_MAX - y_squared;
-}
-
-/* Hits among blocks [first_block, first_block + PI_LANES): philox4x32_10
- * (philox.h) on PI_LANES counters at once. */
-static int64_t pi_lane_hits(int64_t first_block, const uint32_t key[2]) {
-  uint32_t word_0[PI_LANES], word_1[PI_LANES], word_2[PI_LANES],
-      word_3[PI_LANES];
-  for (int lane = 0; lane < PI_LANES; ++lane) {
-    uint64_t block = (uint64_t)(first_block + lane);
-    word_0[lane] = (uint32_t)block;
-    word_1[lane] = (uint32_t)(block >> 32);
-    word_2[lane] = word_3[lane] = 0;
-  }
-  uint32_t key_0 = key[0], key_1 = key[1];
-  for (int round = 0; round < PHILOX4X32_ROUNDS; ++round) {
-    for (int lane = 0; lane < PI_LANES; ++lane) {
-      uint64_t product_0 = (uint64_t)PHILOX4X32_MULTIPLIER_0 * word_0[lane];
-      uint64_t product_1 = (uint64_t)PHILOX4X32_MULTIPLIER_1 * word_2[lane];
-      uint32_t next_0 = (uint32_t)(product_1 >> 32) ^ word_1[lane] ^ key_0;
-      uint32_t next_2 = (uint32_t)(product_0 >> 32) ^ word_3[lane] ^ key_1;
-      word_1[lane] = (uint32_t)product_1;
-      word_3[lane] = (uint32_t)product_0;
-      word_0[lane] = next_0;
-      word_2[lane] = next_2;
-    }
-    key_0 += PHILOX4X32_KEY_INCREMENT_0;
-    key_1 += PHILOX4X32_KEY_INCREMENT_1;
-  }
-  int64_t hits = 0;
-  for (int lane = 0; lane < PI_LANES; ++lane)
-    hits += dart_hits(word_0[lane], word_1[lane]) +
-            dart_hits(word_2[lane], word_3[lane]);
-  return hits;
-}
-
+/* Hits among counter blocks [first_block, end_block): philox4x32_10
+ * (philox.h) written out for one block per vector lane. The 32-bit words
+ * live in 64-bit variables (upper halves zero) and the blocks' loop has no
+ * other dependence than the hit count, so it vectorises: one
+ * 32 x 32 -> 64-bit product is one even-lane multiply (pmuludq) or a
+ * 64-bit multiply in every SIMD width. */
 int64_t SIMD_NAME(montecarlo_pi_hits)(int64_t first_block, int64_t end_block,
                                       const uint32_t key[2]);
 int64_t SIMD_NAME(montecarlo_pi_hits)(int64_t first_block, int64_t end_block,
                                       const uint32_t key[2]) {
-  int64_t hits = 0, block = first_block;
-  for (; block + PI_LANES <= end_block; block += PI_LANES)
-    hits += pi_lane_hits(block, key);
-  for (; block < end_block; ++block) {
-    uint32_t counter[4] = {(uint32_t)block, (uint32_t)((uint64_t)block >> 32),
-                           0, 0};
-    uint32_t words[4];
-    philox4x32_10(counter, key, words);
-    hits += dart_hits(words[0], words[1]) + dart_hits(words[2], words[3]);
+  const uint64_t low_half = UINT64_C(0xffffffff);
+  int64_t hits = 0;
+  for (int64_t block = first_block; block < end_block; ++block) {
+    uint64_t word_0 = (uint64_t)block & low_half,
+             word_1 = (uint64_t)block >> 32;
+    uint64_t word_2 = 0, word_3 = 0;
+    uint64_t key_0 = key[0], key_1 = key[1];
+    for (int round = 0; round < PHILOX4X32_ROUNDS; ++round) {
+      uint64_t product_0 = PHILOX4X32_MULTIPLIER_0 * word_0;
+      uint64_t product_1 = PHILOX4X32_MULTIPLIER_1 * word_2;
+      word_0 = (product_1 >> 32) ^ word_1 ^ key_0;
+      word_2 = (product_0 >> 32) ^ word_3 ^ key_1;
+      word_1 = product_1 & low_half;
+      word_3 = product_0 & low_half;
+      key_0 = (key_0 + PHILOX4X32_KEY_INCREMENT_0) & low_half;
+      key_1 = (key_1 + PHILOX4X32_KEY_INCREMENT_1) & low_half;
+    }
+    /* x^2 + y^2 < 2^64 for the darts (word 0, word 1), (word 2, word 3) */
+    hits += (word_0 * word_0 <= UINT64_MAX - word_1 * word_1) +
+            (word_2 * word_2 <= UINT64_MAX - word_3 * word_3);
   }
   return hits;
 }

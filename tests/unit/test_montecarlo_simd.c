@@ -153,9 +153,10 @@ static void reference_pairs(const montecarlo_simd_path *generic, uint64_t seed,
   uint64_t stream = seed;
   sums[0] = sums[1] = 0.0;
   for (int64_t pair = 0; pair < pairs; ++pair) {
-    double uniforms[2];
-    npb_random_fill(&stream, NPB_RANDOM_MULTIPLIER, 2, uniforms);
-    double x = 2.0 * uniforms[0] - 1.0, y = 2.0 * uniforms[1] - 1.0;
+    uint64_t first = npb_random_next(stream, NPB_RANDOM_MULTIPLIER);
+    stream = npb_random_next(first, NPB_RANDOM_MULTIPLIER);
+    double x = 2.0 * npb_random_uniform(first) - 1.0;
+    double y = 2.0 * npb_random_uniform(stream) - 1.0;
     double radius_squared = x * x + y * y;
     if (radius_squared > 1.0)
       continue;
@@ -173,11 +174,13 @@ static void reference_pairs(const montecarlo_simd_path *generic, uint64_t seed,
 static void test_ep(const montecarlo_simd_path *generic,
                     const montecarlo_simd_path *paths[]) {
   static ep_workspace workspace;
-  const int64_t pairs = 4 * EP_CHUNK_PAIRS;
-  /* NPB's seed, and the stream after 3 and after 2^20 + 7 steps */
+  const int64_t pairs = 8 * EP_CHUNK_PAIRS;
+  /* NPB's seed, the stream after 3 steps, and 2 chunks before chunk 2136,
+   * which holds a pair in annulus 5 (the rare annuli take another pass) */
   const uint64_t seeds[] = {
       271828183, npb_random_skip(271828183, NPB_RANDOM_MULTIPLIER, 3),
-      npb_random_skip(271828183, NPB_RANDOM_MULTIPLIER, (1 << 20) + 7)};
+      npb_random_skip(271828183, NPB_RANDOM_MULTIPLIER,
+                      2 * EP_CHUNK_PAIRS * (2136 - 2))};
   for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; ++s) {
     double expected_sums[2];
     int64_t expected_counts[EP_ANNULI] = {0};
@@ -186,6 +189,9 @@ static void test_ep(const montecarlo_simd_path *generic,
       double sums[2];
       int64_t counts[EP_ANNULI] = {0};
       paths[p]->ep_pairs(seeds[s], pairs, &workspace, sums, counts);
+      if (s == 2)
+        expect(counts[5] > 0, "the third seed reaches annulus 5",
+               paths[p]->name);
       expect(memcmp(sums, expected_sums, sizeof sums) == 0,
              "EP sums bitwise equal to the pair-by-pair loop", paths[p]->name);
       expect(memcmp(counts, expected_counts, sizeof counts) == 0,
