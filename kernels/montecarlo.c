@@ -27,12 +27,15 @@
  *   mod 2^46, where the sequential stream stands after b batches. Each pair
  *   of uniforms becomes (x, y) in [-1, 1]^2; pairs inside the unit disk
  *   become two independent standard normal deviates by Marsaglia's polar
- *   method (Box-Muller without sine and cosine). EP sums the deviates and
+ *   method (Box-Muller without sine and cosine), computed in vectors by
+ *   montecarlo_simd.c with its own logarithm (fdlibm's, <= 0.86 ulp
+ *   measured; the sums differ from glibc log's in the last bits, the
+ *   counts not at all for classes S to B). EP sums the deviates and
  *   counts the pairs by square annulus, l <= max(|X|, |Y|) < l + 1 for
  *   l = 0..9; a pair beyond 10 (about 3e-23 likely) is counted in annulus 9
  *   where NPB would write past its array.
  *   Work: 2^M items ("pairs"); flops are left at 0, as NPB counts random
- *   numbers, not flops. Memory: a 48 KiB workspace per thread and two
+ *   numbers, not flops. Memory: a 24 KiB workspace per thread and two
  *   doubles per batch (1 MiB for class C) on every rank.
  *   Verifies (1) NPB's own criterion: both sums within relative 1e-8 of
  *   NPB's reference values, and (2) the statistics: accepted pairs within 6
