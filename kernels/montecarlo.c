@@ -35,7 +35,7 @@
  *   l = 0..9; a pair beyond 10 (about 3e-23 likely) is counted in annulus 9
  *   where NPB would write past its array.
  *   Work: 2^M items ("pairs"); flops are left at 0, as NPB counts random
- *   numbers, not flops. Memory: a 24 KiB workspace per thread and two
+ *   numbers, not flops. Memory: a 48 KiB workspace per thread and two
  *   doubles per batch (1 MiB for class C) on every rank.
  *   Verifies (1) NPB's own criterion: both sums within relative 1e-8 of
  *   NPB's reference values, and (2) the statistics: accepted pairs within 6

@@ -144,6 +144,7 @@ static inline double ep_uniform(uint64_t state) {
          0x1p-46;
 }
 
+#if !PARKIT_SIMD_SCALAR
 /* One chunk of pairs: the pairs inside the unit disk become Marsaglia's
  * polar deviates (x, y) sqrt(-2 log(r^2) / r^2), which are added to
  * sums[0..1] one by one in pair order (the order fixes the bits; the
@@ -175,6 +176,44 @@ static void ep_chunk_deviates(ep_workspace *workspace, double sums[2]) {
   sums[0] = sum_x;
   sums[1] = sum_y;
 }
+
+#else
+/* ep_chunk_deviates for scalar code (the generic path: SSE2 has no
+ * 64-bit select, so GCC does not vectorise ep_chunk_deviates there): the
+ * same operations on the same values in the same order, hence the same
+ * bits, but the pairs inside the unit disk are first gathered (as NPB
+ * does), so that only they pay for a logarithm, a division and a square
+ * root. */
+static void ep_chunk_deviates(ep_workspace *workspace, double sums[2]) {
+  int accepted = 0;
+  for (int pair = 0; pair < EP_CHUNK_PAIRS; ++pair) {
+    double x = 2.0 * ep_uniform(workspace->states[2 * pair]) - 1.0;
+    double y = 2.0 * ep_uniform(workspace->states[2 * pair + 1]) - 1.0;
+    double radius_squared = x * x + y * y;
+    /* branch-free: the next pair overwrites this one unless it is kept */
+    workspace->x[accepted] = x;
+    workspace->y[accepted] = y;
+    workspace->radius_squared[accepted] = radius_squared;
+    accepted += radius_squared <= 1.0;
+  }
+  double sum_x = sums[0], sum_y = sums[1];
+  for (int pair = 0; pair < accepted; ++pair) {
+    double x = workspace->x[pair], y = workspace->y[pair];
+    double radius_squared = workspace->radius_squared[pair];
+    double scale = sqrt(-2.0 * simd_log(radius_squared) / radius_squared);
+    double deviate_x = x * scale, deviate_y = y * scale;
+    sum_x += deviate_x;
+    sum_y += deviate_y;
+    workspace->size[pair] =
+        fabs(deviate_x) > fabs(deviate_y) ? fabs(deviate_x) : fabs(deviate_y);
+  }
+  for (int pair = accepted; pair < EP_CHUNK_PAIRS; ++pair)
+    workspace->size[pair] = -1.0;
+  sums[0] = sum_x;
+  sums[1] = sum_y;
+}
+
+#endif
 
 /* Adds the chunk's pairs to NPB's annulus counts: annulus l holds the
  * sizes in [l, l + 1), the last one (l = EP_ANNULI - 1) every size from l

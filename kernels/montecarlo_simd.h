@@ -21,10 +21,12 @@
 /* Pairs handled in one pass through the workspace. */
 #define EP_CHUNK_PAIRS 1024
 
-/* A thread's workspace for one chunk of EP pairs (24 KiB). */
+/* A thread's workspace for one chunk of EP pairs (48 KiB). */
 typedef struct ep_workspace {
   uint64_t states[2 * EP_CHUNK_PAIRS]; /* NPB's stream, two per pair */
   double size[EP_CHUNK_PAIRS]; /* max(|X|, |Y|); -1 for a rejected pair */
+  /* the accepted pairs, gathered: generic path only */
+  double x[EP_CHUNK_PAIRS], y[EP_CHUNK_PAIRS], radius_squared[EP_CHUNK_PAIRS];
 } ep_workspace;
 
 typedef struct montecarlo_simd_path {
