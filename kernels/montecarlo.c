@@ -27,7 +27,10 @@
  *   mod 2^46, where the sequential stream stands after b batches. Each pair
  *   of uniforms becomes (x, y) in [-1, 1]^2; pairs inside the unit disk
  *   become two independent standard normal deviates by Marsaglia's polar
- *   method (Box-Muller without sine and cosine). EP sums the deviates and
+ *   method (Box-Muller without sine and cosine), computed in vectors by
+ *   montecarlo_simd.c with its own logarithm (fdlibm's, <= 0.86 ulp
+ *   measured; the sums differ from glibc log's in the last bits, the
+ *   counts not at all for classes S to B). EP sums the deviates and
  *   counts the pairs by square annulus, l <= max(|X|, |Y|) < l + 1 for
  *   l = 0..9; a pair beyond 10 (about 3e-23 likely) is counted in annulus 9
  *   where NPB would write past its array.
@@ -59,6 +62,7 @@
  */
 #include "check.h"
 #include "kernel.h"
+#include "montecarlo_simd.h"
 #include "npb_random.h"
 #include "partition.h"
 #include "philox.h"
@@ -79,6 +83,7 @@ enum montecarlo_option {
   OPTION_ESTIMATE,
   OPTION_CLASS,
   OPTION_SAMPLES,
+  OPTION_SIMD,
   OPTION_COUNT
 };
 
@@ -131,16 +136,22 @@ static const parkit_option montecarlo_options[OPTION_COUNT] = {
                         .help = "darts thrown for --estimate pi",
                         .min = 1,
                         .max = INT64_C(1) << 50},
+    [OPTION_SIMD] = {.name = "simd",
+                     .type = PARKIT_OPTION_CHOICE,
+                     .default_value = "auto",
+                     .unit = "1",
+                     .help = "code path of the hot loops: auto (the widest "
+                             "this CPU runs) or one by name; all give the "
+                             "same bits",
+                     .choices = MONTECARLO_SIMD_CHOICES},
 };
 
 /* ---- EP constants (NPB's names in brackets) ----------------------------- */
 
 #define EP_LOG2_BATCH_PAIRS 16                    /* [MK] */
 #define EP_BATCH_PAIRS (1 << EP_LOG2_BATCH_PAIRS) /* [NK] pairs per batch */
-#define EP_CHUNK_PAIRS 1024         /* pairs a thread handles in one go */
-#define EP_SEED UINT64_C(271828183) /* [S] */
-#define EP_ANNULI 10                /* [NQ] */
-#define EP_NPB_TOLERANCE 1e-8       /* NPB's relative epsilon */
+#define EP_SEED UINT64_C(271828183)               /* [S] */
+#define EP_NPB_TOLERANCE 1e-8                     /* NPB's relative epsilon */
 /* A macro's value as a string literal, for messages: "1e-8", not "1e-08". */
 #define STRINGIFY(text) #text
 #define VALUE_TEXT(macro) STRINGIFY(macro)
@@ -150,25 +161,13 @@ static const parkit_option montecarlo_options[OPTION_COUNT] = {
 
 /* ---- state -------------------------------------------------------------- */
 
-/* A thread's workspace for one chunk of a batch. Pairs in a chunk go
- * through separate passes so that the passes without a library call
- * vectorise: the first keeps the pairs inside the unit disk, the second
- * takes their logarithms (a libm call per pair), the third turns them into
- * deviates, the last adds them up in pair order. Chunks keep the workspace
- * (48 KiB) in the nearest caches. */
 _Static_assert(EP_BATCH_PAIRS % EP_CHUNK_PAIRS == 0,
                "a batch is a whole number of chunks");
-typedef struct ep_workspace {
-  double uniforms[2 * EP_CHUNK_PAIRS];
-  double x[EP_CHUNK_PAIRS]; /* accepted pairs: (x, y), then the deviates */
-  double y[EP_CHUNK_PAIRS];
-  double radius_squared[EP_CHUNK_PAIRS];
-  double logarithm[EP_CHUNK_PAIRS]; /* log(radius_squared) */
-} ep_workspace;
 
 typedef struct montecarlo_state {
   parkit_context context;
-  int estimate; /* enum estimate_kind */
+  int estimate;                     /* enum estimate_kind */
+  const montecarlo_simd_path *path; /* the hot loops' code path */
 
   /* pi */
   int64_t samples;
@@ -195,50 +194,36 @@ static int64_t ep_batch_count(const ep_class *problem) {
 
 /* ---- pi ------------------------------------------------------------------ */
 
-/* 1 when the dart (x, y) / 2^32 lies inside the quarter circle, i.e.
- * x^2 + y^2 < 2^64, tested without overflow. */
-static inline int64_t dart_hits(uint32_t x, uint32_t y) {
-  uint64_t x_squared = (uint64_t)x * x, y_squared = (uint64_t)y * y;
-  return x_squared <= UINT64_MAX - y_squared;
-}
-
-/* The four random words of counter block `block`: darts 2 block and
- * 2 block + 1. */
-static inline void dart_block_words(int64_t block, const uint32_t key[2],
-                                    uint32_t words[4]) {
-  uint32_t counter[4] = {(uint32_t)block, (uint32_t)((uint64_t)block >> 32), 0,
-                         0};
-  philox4x32_10(counter, key, words);
-}
-
 static int run_pi(montecarlo_state *state) {
   const parkit_context *context = &state->context;
   int64_t blocks = (state->samples + 1) / 2;
   parkit_range mine =
       parkit_balanced_part(blocks, context->size, context->rank);
-  int64_t first_block = mine.begin, block_count = mine.end - mine.begin;
   /* Blocks below full_blocks hold two darts; with an odd sample count the
-   * last block, numbered full_blocks, holds one and is counted apart, by
-   * the rank that owns it, so that the main loop stays simple. */
+   * last block, numbered full_blocks, holds one: its second dart is
+   * subtracted by the rank that owns it, so that the main loop stays
+   * simple. */
   int64_t full_blocks = state->samples / 2;
-  int64_t end_block = first_block + block_count;
-  int64_t end_full_block = end_block < full_blocks ? end_block : full_blocks;
-  bool owns_half_block = state->samples % 2 == 1 &&
-                         first_block <= full_blocks && full_blocks < end_block;
+  bool owns_half_block = state->samples % 2 == 1 && mine.begin <= full_blocks &&
+                         full_blocks < mine.end;
   const uint32_t key[2] = {(uint32_t)context->seed,
                            (uint32_t)(context->seed >> 32)};
+  const montecarlo_simd_path *path = state->path;
   int64_t hits = 0;
-#pragma omp parallel for num_threads(context->threads) schedule(static)        \
-    reduction(+ : hits)
-  for (int64_t block = first_block; block < end_full_block; ++block) {
-    uint32_t words[4];
-    dart_block_words(block, key, words);
-    hits += dart_hits(words[0], words[1]) + dart_hits(words[2], words[3]);
+#pragma omp parallel num_threads(context->threads) reduction(+ : hits)
+  {
+    parkit_range part = parkit_balanced_part(
+        mine.end - mine.begin, omp_get_num_threads(), omp_get_thread_num());
+    hits += path->pi_hits(mine.begin + part.begin, mine.begin + part.end, key);
   }
   if (owns_half_block) {
+    uint32_t counter[4] = {(uint32_t)full_blocks,
+                           (uint32_t)((uint64_t)full_blocks >> 32), 0, 0};
     uint32_t words[4];
-    dart_block_words(full_blocks, key, words);
-    hits += dart_hits(words[0], words[1]);
+    philox4x32_10(counter, key, words);
+    uint64_t x_squared = (uint64_t)words[2] * words[2];
+    uint64_t y_squared = (uint64_t)words[3] * words[3];
+    hits -= x_squared <= UINT64_MAX - y_squared;
   }
   PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &hits, 1, MPI_INT64_T, MPI_SUM,
                                 context->comm));
@@ -283,70 +268,6 @@ static uint64_t ep_batch_seed(const montecarlo_state *state, int64_t batch) {
       EP_SEED, npb_random_power(state->batch_multiplier, (uint64_t)batch));
 }
 
-/* Maps the chunk's uniforms to (x, y) in [-1, 1]^2 and keeps, in order, the
- * pairs inside the unit disk. Returns how many it kept. Branch-free: every
- * pair is written, and the next one overwrites it unless it was kept. */
-static int ep_accept_pairs(ep_workspace *workspace) {
-  int accepted = 0;
-  for (int pair = 0; pair < EP_CHUNK_PAIRS; ++pair) {
-    double x = 2.0 * workspace->uniforms[2 * pair] - 1.0;
-    double y = 2.0 * workspace->uniforms[2 * pair + 1] - 1.0;
-    double radius_squared = x * x + y * y;
-    workspace->x[accepted] = x;
-    workspace->y[accepted] = y;
-    workspace->radius_squared[accepted] = radius_squared;
-    accepted += radius_squared <= 1.0;
-  }
-  return accepted;
-}
-
-/* Marsaglia's polar method on the accepted pairs: (x, y) scaled by
- * sqrt(-2 log(r^2) / r^2) are two independent standard normal deviates. */
-static void ep_deviates(ep_workspace *workspace, int accepted) {
-  for (int pair = 0; pair < accepted; ++pair)
-    workspace->logarithm[pair] = log(workspace->radius_squared[pair]);
-  for (int pair = 0; pair < accepted; ++pair) {
-    double scale = sqrt(-2.0 * workspace->logarithm[pair] /
-                        workspace->radius_squared[pair]);
-    workspace->x[pair] *= scale;
-    workspace->y[pair] *= scale;
-  }
-}
-
-/* Adds the deviates to the running sums, sequentially in pair order, and
- * counts them by annulus. */
-static void ep_tally(const ep_workspace *workspace, int accepted,
-                     double sums[2], int64_t annulus_counts[EP_ANNULI]) {
-  double sum_x = sums[0], sum_y = sums[1];
-  for (int pair = 0; pair < accepted; ++pair) {
-    double deviate_x = workspace->x[pair], deviate_y = workspace->y[pair];
-    double larger =
-        fabs(deviate_x) > fabs(deviate_y) ? fabs(deviate_x) : fabs(deviate_y);
-    annulus_counts[larger < EP_ANNULI ? (int)larger : EP_ANNULI - 1] += 1;
-    sum_x += deviate_x;
-    sum_y += deviate_y;
-  }
-  sums[0] = sum_x;
-  sums[1] = sum_y;
-}
-
-/* One batch of NK pairs from `seed`, NPB's loop in passes: adds the batch's
- * annulus counts to `annulus_counts` and stores its sums in sums[0..1].
- * Every batch runs exactly this code, with chunks at the same offsets, so a
- * batch's sums are the same bits whichever rank and thread computes it. */
-static void ep_batch(uint64_t seed, ep_workspace *workspace, double sums[2],
-                     int64_t annulus_counts[EP_ANNULI]) {
-  uint64_t stream = seed;
-  sums[0] = sums[1] = 0.0;
-  for (int chunk = 0; chunk < EP_BATCH_PAIRS / EP_CHUNK_PAIRS; ++chunk) {
-    npb_random_fill(&stream, NPB_RANDOM_MULTIPLIER, 2 * EP_CHUNK_PAIRS,
-                    workspace->uniforms);
-    int accepted = ep_accept_pairs(workspace);
-    ep_deviates(workspace, accepted);
-    ep_tally(workspace, accepted, sums, annulus_counts);
-  }
-}
-
 /* This rank's batches, split statically over the threads; each thread works
  * in its own workspace and adds its annulus counts at the end. */
 static void ep_local_batches(montecarlo_state *state,
@@ -358,8 +279,11 @@ static void ep_local_batches(montecarlo_state *state,
 #pragma omp for schedule(static)
     for (int64_t local = 0; local < state->local_batches; ++local) {
       int64_t batch = state->first_batch + local;
-      ep_batch(ep_batch_seed(state, batch), workspace,
-               &state->batch_sums[2 * batch], thread_counts);
+      /* Every batch runs exactly this code, with chunks at the same
+       * offsets, so its sums are the same bits whoever computes it. */
+      state->path->ep_pairs(ep_batch_seed(state, batch), EP_BATCH_PAIRS,
+                            workspace, &state->batch_sums[2 * batch],
+                            thread_counts);
     }
     for (int annulus = 0; annulus < EP_ANNULI; ++annulus) {
 #pragma omp atomic
@@ -542,10 +466,25 @@ static int verify_ep(const montecarlo_state *state, parkit_outputs *outputs,
 
 /* ---- the interface ------------------------------------------------------ */
 
+/* The word of MONTECARLO_SIMD_CHOICES that --simd picked. */
+static const char *simd_choice_name(const parkit_value *options) {
+  static const char *const names[] = {"auto", "generic", "avx2", "avx512"};
+  _Static_assert(sizeof names / sizeof names[0] == 4,
+                 "one name per word of MONTECARLO_SIMD_CHOICES");
+  return names[options[OPTION_SIMD].choice];
+}
+
 static int montecarlo_validate(const parkit_context *context,
                                const parkit_value *options, char *message,
                                size_t message_size) {
   (void)context;
+  if (montecarlo_simd_find(simd_choice_name(options)) == NULL) {
+    snprintf(message, message_size,
+             "--simd %s: this CPU or build cannot run that path; allowed "
+             "here: auto or %s and narrower paths",
+             simd_choice_name(options), montecarlo_simd_find("auto")->name);
+    return -1;
+  }
   int estimate = options[OPTION_ESTIMATE].choice;
   if (estimate == ESTIMATE_EP && options[OPTION_SAMPLES].is_set) {
     snprintf(message, message_size,
@@ -625,6 +564,7 @@ static int montecarlo_setup(const parkit_context *context,
   state->estimate = options[OPTION_ESTIMATE].choice;
   state->samples = options[OPTION_SAMPLES].integer;
   state->problem = &ep_classes[options[OPTION_CLASS].choice];
+  state->path = montecarlo_simd_find(simd_choice_name(options));
   if (state->estimate == ESTIMATE_EP && setup_ep(state) != 0) {
     montecarlo_teardown(state);
     return -1;
@@ -641,8 +581,13 @@ static int montecarlo_run(void *state_pointer) {
 static int montecarlo_verify(void *state_pointer, parkit_outputs *outputs,
                              parkit_verdict *verdict) {
   const montecarlo_state *state = state_pointer;
-  return state->estimate == ESTIMATE_PI ? verify_pi(state, outputs, verdict)
-                                        : verify_ep(state, outputs, verdict);
+  PARKIT_CALL(state->estimate == ESTIMATE_PI
+                  ? verify_pi(state, outputs, verdict)
+                  : verify_ep(state, outputs, verdict));
+  /* Every path gives the same bits; this records which one ran. */
+  return parkit_output_integer(outputs, "simd_lanes", state->path->lanes, "1",
+                               "doubles per vector in the code path that ran "
+                               "(--simd): 2 generic, 4 avx2, 8 avx512");
 }
 
 static parkit_work montecarlo_work(const void *state_pointer) {

@@ -17,7 +17,7 @@ NAME = re.compile(r"montecarlo_(threads|ranks|hybrid)_p(\d+)_t(\d+)_"
 def test_list_shows_every_kernel_and_option():
     text = run_parkit(["list"]).stdout
     for kernel, options in {"matmul": ["n", "block", "variant"],
-                            "montecarlo": ["estimate", "class", "samples"]
+                            "montecarlo": ["estimate", "class", "samples", "simd"]
                             }.items():
         assert re.search(rf"^{kernel}\s+\S", text, re.MULTILINE), kernel
         for option in options:
