@@ -48,8 +48,12 @@ static int fail(file_reader *reader, const char *format, ...) {
 }
 
 static int open_file(file_reader *reader, const char *path) {
+  /* No lock: a file under its final name is complete and never written
+   * again, and file systems without working locks (NFS without lockd) would
+   * otherwise refuse to open it. HDF5_USE_FILE_LOCKING still overrides. */
   hid_t access = H5Pcreate(H5P_FILE_ACCESS);
-  if (access < 0 || H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) < 0)
+  if (access < 0 || H5Pset_fclose_degree(access, H5F_CLOSE_STRONG) < 0 ||
+      H5Pset_file_locking(access, false, true) < 0)
     return fail(reader, "cannot create a file access property list");
   reader->file = H5Fopen(path, H5F_ACC_RDONLY, access);
   if (reader->file < 0)
@@ -248,6 +252,15 @@ static int read_timings(file_reader *reader, parkit_result_summary *summary) {
   return result;
 }
 
+/* A run stopped by a signal (interrupted = 1) holds only the repetitions it
+ * completed; files from before that attribute existed hold them all. */
+static int read_completed_repetitions(file_reader *reader,
+                                      int64_t *repetitions) {
+  if (H5Aexists(reader->file, "repetitions_completed") <= 0)
+    return 0;
+  return read_integer(reader, "repetitions_completed", repetitions);
+}
+
 static int read_summary(file_reader *reader, parkit_result_summary *summary) {
   if (read_text(reader, reader->file, "kernel", summary->kernel,
                 sizeof summary->kernel) != 0 ||
@@ -259,6 +272,7 @@ static int read_summary(file_reader *reader, parkit_result_summary *summary) {
       read_integer(reader, "threads", &summary->threads) != 0 ||
       read_integer(reader, "workers", &summary->workers) != 0 ||
       read_integer(reader, "repetitions", &summary->repetitions) != 0 ||
+      read_completed_repetitions(reader, &summary->repetitions) != 0 ||
       read_integer(reader, "verified", &summary->verified) != 0 ||
       read_number(reader, reader->file, "rate", H5T_NATIVE_DOUBLE,
                   &summary->rate) != 0 ||

@@ -97,14 +97,16 @@ def find_files(paths):
 
 def _read_run(path):
     """(row dict, timings array [repetitions, ranks]) of one file."""
-    with h5py.File(path, "r") as f:
+    with h5py.File(path, "r", locking=False) as f:
         attributes = {name: _plain(value) for name, value in f.attrs.items()}
         row = dict(attributes)
         for required in ("kernel", "mode", "ranks", "threads", "repetitions"):
             if required not in row:
                 raise ValueError(f"root attribute '{required}' is missing")
         timings = np.asarray(f["timings"][()], dtype=np.float64)
-        expected = (int(row["repetitions"]), int(row["ranks"]))
+        # A run stopped by a signal holds the repetitions it completed.
+        done = row.get("repetitions_completed", row["repetitions"])
+        expected = (int(done), int(row["ranks"]))
         if timings.shape != expected:
             raise ValueError(f"dataset 'timings' has shape {timings.shape}, "
                              f"expected repetitions x ranks = {expected}")
@@ -167,7 +169,7 @@ def array_outputs(path):
     """{name: numpy array} of the 1-D outputs of one result file (e.g. the
     probe curves), with {name: units} as the second value."""
     arrays, units = {}, {}
-    with h5py.File(path, "r") as f:
+    with h5py.File(path, "r", locking=False) as f:
         for name, dataset in f.get("outputs", {}).items():
             if isinstance(dataset, h5py.Dataset) and dataset.ndim == 1:
                 arrays[name] = np.asarray(dataset[()])
@@ -177,6 +179,6 @@ def array_outputs(path):
 
 def output_units(path):
     """{name: units} of every output of one result file."""
-    with h5py.File(path, "r") as f:
+    with h5py.File(path, "r", locking=False) as f:
         return {name: _plain(d.attrs.get("units", ""))
                 for name, d in f.get("outputs", {}).items()}

@@ -18,12 +18,13 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 
 import h5py
 import pytest
 
-from conftest import BINARY, MPIEXEC
+from conftest import BINARY, MPIEXEC, SOURCE_DIR
 
 RUNS = 54
 SEED = int(os.environ.get("PARKIT_KILL_SEED", "20261123"))
@@ -146,3 +147,27 @@ def test_killed_runs_lose_nothing_that_finished(tmp_path):
             assert leftover.name.endswith(".h5.tmp"), leftover.name
         assert rank_processes(out) == [], f"{where}: parkit processes left"
     print(f"exit statuses over {RUNS} kills: {outcomes}")
+    check_readers_ignore_temporaries(out)
+
+
+def check_readers_ignore_temporaries(out):
+    """`parkit report` and the analysis loader read every complete file,
+    interrupted ones included, and list the temporaries as unfinished, never
+    as runs or as unreadable."""
+    finals = sorted(str(p) for p in out.glob("*.h5"))
+    temporaries = sorted(str(p) for p in out.glob("*.h5.tmp"))
+    report = subprocess.run([BINARY, "report", "--format", "csv", str(out)],
+                            capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    rows = report.stdout.strip().splitlines()[1:]
+    assert len(rows) == len(finals), (len(rows), len(finals), report.stderr)
+    assert "skipped" not in report.stderr, report.stderr
+    for temporary in temporaries:
+        assert os.path.basename(temporary) in report.stderr
+        assert os.path.basename(temporary) not in report.stdout
+    sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
+    from parkit_analysis.loader import load_results
+    results = load_results(str(out))
+    assert sorted(results.runs["file"]) == finals
+    assert results.skipped == []
+    assert sorted(results.unfinished) == temporaries
