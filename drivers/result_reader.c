@@ -71,16 +71,19 @@ static int read_text(file_reader *reader, hid_t object, const char *name,
   hid_t stored = H5Aget_type(attribute);
   bool text = stored >= 0 && H5Tget_class(stored) == H5T_STRING &&
               H5Tis_variable_str(stored) > 0;
+  /* Read in the stored character set: HDF5 does not convert between ASCII
+   * (other writers) and UTF-8 (parkit, h5py). */
+  H5T_cset_t set = text ? H5Tget_cset(stored) : H5T_CSET_ERROR;
   if (stored >= 0)
     H5Tclose(stored);
-  if (!text) {
+  if (!text || set == H5T_CSET_ERROR) {
     H5Aclose(attribute);
     return fail(reader, "attribute '%s' is not a variable-length string", name);
   }
   hid_t memory = H5Tcopy(H5T_C_S1);
   char *read = NULL;
   herr_t status = memory < 0 || H5Tset_size(memory, H5T_VARIABLE) < 0 ||
-                          H5Tset_cset(memory, H5T_CSET_UTF8) < 0
+                          H5Tset_cset(memory, set) < 0
                       ? -1
                       : H5Aread(attribute, memory, &read);
   if (status < 0)
@@ -222,7 +225,10 @@ static int check_timings(file_reader *reader, const double *timings,
 }
 
 static int read_timings(file_reader *reader, parkit_result_summary *summary) {
+  /* Each factor bounded first: a damaged attribute (INT64_MAX) must not
+   * overflow the product (found by fuzzing). */
   if (summary->repetitions < 1 || summary->ranks < 1 ||
+      summary->repetitions > MOST_TIMINGS || summary->ranks > MOST_TIMINGS ||
       summary->repetitions * summary->ranks > MOST_TIMINGS)
     return fail(reader, "repetitions = %lld and ranks = %lld: not a run",
                 (long long)summary->repetitions, (long long)summary->ranks);
@@ -278,6 +284,9 @@ static int read_summary(file_reader *reader, parkit_result_summary *summary) {
                   &summary->rate) != 0 ||
       read_parameters(reader, summary->problem, sizeof summary->problem) != 0)
     return -1;
+  if (summary->kernel[0] == '\0' || summary->mode[0] == '\0')
+    return fail(reader, "attribute '%s' is empty",
+                summary->kernel[0] ? "mode" : "kernel");
   return read_timings(reader, summary);
 }
 
