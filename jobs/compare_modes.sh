@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Threads or processes, on this machine: runs every kernel (at its default,
-# small size) as one core, as threads, as ranks and as a hybrid over all the
-# cores this shell may use, with explicit placement, and prints one table.
-# Every run leaves its HDF5 file in the campaign directory, next to runs.txt
-# (the runs' key=value lines).
+# small size) on one core and then at every ranks x threads split of all the
+# cores this shell may use (1 x N as threads, N x 1 as ranks, the others as
+# hybrids), with explicit placement, and prints the answer: per kernel the
+# best mode and split and how much slower the other modes are, then the
+# overhead figures of the probe kernels. Every run leaves its HDF5 file in
+# the campaign directory, next to runs.txt (the runs' key=value lines) and
+# report.txt (`parkit report`: every run, speedup, efficiency, imbalance).
 #
 # usage: jobs/compare_modes.sh [--parkit PATH] [--out DIR] [--cores N]
 #                              [--reps N] [--kernels "matmul montecarlo"]
@@ -37,14 +40,15 @@ fi
 # Threads stay on the cores they start on, one thread per core.
 export OMP_PLACES=cores OMP_PROC_BIND=close
 
-# A hybrid split with at least 2 ranks and 2 threads needs 4 cores;
-# on fewer, the hybrid row is 1 rank x all cores (through mpirun).
-hybrid_ranks=1
-if [ "$cores" -ge 4 ]; then
-  hybrid_ranks=2
-  while [ $((cores % hybrid_ranks)) -ne 0 ]; do hybrid_ranks=$((hybrid_ranks + 1)); done
-fi
-hybrid_threads=$((cores / hybrid_ranks))
+# Every P x T = cores. 1 x N runs as threads and N x 1 as ranks; the other
+# splits are hybrids. Where there are none (2 or a prime number of cores),
+# the hybrid row is 1 rank x N threads launched through mpirun.
+splits=()
+for ((ranks = 1; ranks <= cores; ++ranks)); do
+  [ $((cores % ranks)) -eq 0 ] && splits+=("$ranks $((cores / ranks))")
+done
+[ ${#splits[@]} -gt 2 ] || splits+=("hybrid 1 $cores")
+probes=" spawn sync pingpong footprint "
 
 mkdir -p "$out"
 log=$out/runs.txt
@@ -79,36 +83,35 @@ run() { # mode ranks threads kernel: one run, its key=value line into $log
   fi
 }
 
+mode_of() { # ranks threads
+  if [ "$1" -eq 1 ]; then echo threads; elif [ "$2" -eq 1 ]; then echo ranks; else echo hybrid; fi
+}
 for kernel in $kernels; do
-  run threads 1 1 "$kernel"
-  run threads 1 "$cores" "$kernel"
-  run ranks "$cores" 1 "$kernel"
-  run hybrid "$hybrid_ranks" "$hybrid_threads" "$kernel"
+  # The probes measure overheads, not work: no one-core baseline.
+  case $probes in *" $kernel "*) ;; *) run threads 1 1 "$kernel" ;; esac
+  for split in "${splits[@]}"; do
+    set -- $split
+    if [ "$1" = hybrid ]; then
+      run hybrid "$2" "$3" "$kernel"
+    else
+      run "$(mode_of "$1" "$2")" "$1" "$2" "$kernel"
+    fi
+  done
 done
 
-# The table: speedup and efficiency against the one-core run of each kernel;
-# '*' marks the fastest way to use all cores.
-awk -v cores="$cores" '
-  {
-    delete f
-    for (i = 2; i <= NF; ++i) { split($i, kv, "="); f[kv[1]] = substr($i, length(kv[1]) + 2) }
-    n = ++runs; kernel[n] = f["kernel"]; mode[n] = f["mode"]
-    split_[n] = f["ranks"] "x" f["threads"]; workers[n] = f["ranks"] * f["threads"]
-    time[n] = f["time_median"] + 0; rate[n] = f["rate"] + 0; unit[n] = f["rate_unit"]
-    imbalance[n] = f["imbalance"] + 0; verified[n] = f["verified"] == 1 ? "yes" : "NO"
-    if (workers[n] == 1 && !(f["kernel"] in base)) base[f["kernel"]] = time[n]
-    if (workers[n] > 1 && rate[n] > best[f["kernel"]]) { best[f["kernel"]] = rate[n]; winner[f["kernel"]] = n }
-  }
-  END {
-    printf "\nthreads vs ranks vs hybrid on %d cores (median of the timed repetitions)\n\n", cores
-    printf "%-12s %-8s %-6s %12s %20s %8s %6s %9s %8s\n", "kernel", "mode", "split", "time (s)", "rate", "speedup", "eff.", "imbalance", "verified"
-    for (n = 1; n <= runs; ++n) {
-      speedup = time[n] > 0 && (kernel[n] in base) ? base[kernel[n]] / time[n] : 0
-      printf "%-12s %-8s %-6s %12.5g %11.4g %-8s %7.2fx %5.0f%% %9.3f %8s%s\n", kernel[n], mode[n], split_[n], time[n], rate[n], unit[n], speedup, 100 * speedup / workers[n], imbalance[n], verified[n], winner[kernel[n]] == n ? "  *" : ""
-    }
-  }' "$log"
+"$parkit" report "$out" >"$out/report.txt" 2>/dev/null || true
 echo
-echo "result files: $out/ ($(ls "$out"/*.h5 | wc -l) runs; layout: results/README.md)"
+# The answer, from the HDF5 files (Debian's Python has h5py and pandas);
+# without them, parkit's own report table.
+python=${PARKIT_PYTHON:-/usr/bin/python3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if "$python" -c "import h5py, pandas" 2>/dev/null; then
+  "$python" "$here/analysis/verdict.py" "$out" --cores "$cores"
+else
+  cat "$out/report.txt"
+fi
+echo
+echo "result files: $out/ ($(ls "$out"/*.h5 | wc -l) runs; every run: $out/report.txt; layout: results/README.md)"
 if [ "$failed" -ne 0 ]; then
   echo "compare_modes: error: some runs failed or did not verify (see above)" >&2
   exit 3
