@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "output_path.h"
 #include "placement.h"
+#include "probe.h"
 #include "provenance.h"
 #include "result_file.h"
 #include "run_record.h"
@@ -242,6 +243,10 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
 }
 
 int main(int argc, char **argv) {
+  /* The spawn probe's helper processes: before anything else, MPI_Init
+   * included (see kernels/probe.h). */
+  if (argc >= 2 && strcmp(argv[1], PARKIT_PROBE_CHILD_ARGUMENT) == 0)
+    return parkit_probe_child_main(argc, argv);
   parkit_command command;
   char message[1024];
   /* list, help and --version (and their mistakes) need no MPI. */

@@ -8,6 +8,10 @@
 
 #define PARKIT_KERNEL_LIST(X)                                                  \
   X(matmul)                                                                    \
-  X(montecarlo)
+  X(montecarlo)                                                                \
+  X(spawn)                                                                     \
+  X(sync)                                                                      \
+  X(pingpong)                                                                  \
+  X(footprint)
 
 #endif
