@@ -9,11 +9,13 @@
  *        the flag (acquire), then sends the message back the same way;
  *   mpi  ranks 0 and 1 of ctx->comm (P >= 2): MPI_Send and MPI_Recv, rank 1
  *        echoing what it received.
- * Latency is half the round trip (us), bandwidth s / latency (GB/s), both
- * per size from the total time of round_trips(s) round trips after one
- * untimed round trip: many for small messages, few for large ones (about
- * TARGET_BYTES each way, within [MIN_TRIPS, MAX_TRIPS]), so a default sweep
- * takes a fraction of a second.
+ * Latency is half the median round trip (us), bandwidth s / latency
+ * (GB/s), per size. Each size makes one untimed round trip, then timed
+ * ones: many for small messages, few for large ones (about TARGET_BYTES
+ * each way, within [MIN_TRIPS, MAX_TRIPS]) and no more than fit in
+ * SIZE_BUDGET_SECONDS, so a default sweep takes a fraction of a second
+ * even on a loaded machine; round trips of messages below 4 KiB are timed
+ * 64 at a time. Then one untimed round trip tells the partner to stop.
  *
  * Who measures: rank 0 (both ways) with rank 1 (mpi); every other rank
  * waits in a sleeping barrier. Rank 0's results are broadcast, so every
@@ -68,10 +70,19 @@ enum {
   SMALLEST_MESSAGE = 8,    /* bytes */
   TARGET_BYTES = 64 << 20, /* moved per size and direction, about */
   MIN_TRIPS = 4,
+  MIN_SAMPLES = 4, /* of the median, before the time budget may stop */
   MAX_TRIPS = 10000,
+  CLOCK_EVERY_TRIP_BYTES = 4096, /* smaller messages: every CLOCK_STRIDE */
+  CLOCK_STRIDE = 64,
   SPINS_BEFORE_YIELD = 1 << 16, /* then the waiter yields its core */
   MESSAGE_TAG = 7,
+  LAST_TAG = 8, /* the size's last message: rank 1 stops after echoing it */
 };
+
+/* Wall-clock seconds one size may take, each way: round trips stop there
+ * (after MIN_SAMPLES), so a loaded or oversubscribed machine, where a round
+ * trip can wait for a time slice, still finishes a sweep quickly. */
+static const double SIZE_BUDGET_SECONDS = 0.025;
 
 /* Results: one array of `sizes` values each. */
 enum {
@@ -87,16 +98,18 @@ typedef struct pingpong_state {
    * line: the number of the last message handed over. */
   alignas(64) atomic_llong to_thread_1;
   alignas(64) atomic_llong to_thread_0;
+  atomic_bool last_message; /* set with the size's last to_thread_1 */
   alignas(64) parkit_context context;
   bool shm, mpi; /* which ways this launch measures */
   int sizes;
   int64_t *message_bytes; /* [sizes] */
   double *results;        /* [RESULT_COUNT][sizes] */
   int64_t corrupted;      /* messages that arrived wrong in the last sweep */
-  double messages;        /* handed over per sweep */
+  double messages;        /* handed over in the last sweep */
   unsigned char *pattern; /* what is sent (rank 0; rank 1 to compare) */
   unsigned char *echo;    /* what comes back to rank 0 / thread 0 */
   unsigned char *inbox;   /* thread 1's buffer (rank 0), rank 1's buffer */
+  double *samples;        /* rank 0: round-trip samples of one size */
 } pingpong_state;
 
 static double *result(const pingpong_state *state, int which) {
@@ -129,6 +142,48 @@ static void fill_pattern(unsigned char *message, int64_t bytes) {
     message[i] = (unsigned char)(i * 131 + bytes * 7 + 1);
 }
 
+/* Times one size's round trips in batches (samples) and says when to
+ * stop. Small messages are timed CLOCK_STRIDE round trips at a time, since
+ * reading the clock would show in their latency; the result is the median
+ * over the samples, so a round trip that waited for a time slice on a
+ * loaded machine does not shift it. */
+typedef struct trip_timer {
+  int64_t batch;   /* round trips per sample */
+  int64_t planned; /* samples wanted */
+  int64_t taken;   /* samples so far */
+  double deadline, batch_started;
+  double *samples; /* MAX_TRIPS */
+} trip_timer;
+
+static void trip_timer_start(trip_timer *timer, int64_t bytes,
+                             double *samples) {
+  timer->batch = bytes < CLOCK_EVERY_TRIP_BYTES ? CLOCK_STRIDE : 1;
+  timer->planned = (round_trips(bytes) + timer->batch - 1) / timer->batch;
+  timer->taken = 0;
+  timer->samples = samples;
+  timer->batch_started = parkit_probe_seconds();
+  timer->deadline = timer->batch_started + SIZE_BUDGET_SECONDS;
+}
+
+/* After timed round trip `trip` (counted from 1): closes a full batch.
+ * True when the planned samples are taken, or at least MIN_SAMPLES and the
+ * size's time budget is spent. */
+static bool trip_timer_done(trip_timer *timer, int64_t trip) {
+  if (trip % timer->batch != 0)
+    return false;
+  double now = parkit_probe_seconds();
+  timer->samples[timer->taken++] =
+      (now - timer->batch_started) / (double)timer->batch;
+  timer->batch_started = now;
+  return timer->taken >= timer->planned ||
+         (timer->taken >= MIN_SAMPLES && now >= timer->deadline);
+}
+
+/* Median seconds of one round trip. */
+static double trip_timer_median(trip_timer *timer) {
+  return parkit_probe_median(timer->samples, (int)timer->taken);
+}
+
 /* ---- shared memory: two threads of rank 0 ------------------------------- */
 
 static void wait_for(atomic_llong *flag, long long message) {
@@ -138,62 +193,85 @@ static void wait_for(atomic_llong *flag, long long message) {
       sched_yield();
 }
 
-/* Thread 0: sends, waits for the echo. Returns the seconds of the timed
- * round trips (message 0 is the untimed one). */
-static double shm_thread_0(pingpong_state *state, int64_t bytes,
-                           int64_t trips) {
-  double started = 0.0;
-  for (long long message = 1; message <= trips + 1; ++message) {
-    if (message == 2)
-      started = parkit_probe_seconds();
+/* Thread 0: hands message 0 (untimed warm-up), then the timed ones, then
+ * a last untimed one that tells thread 1 to stop, and waits for each to
+ * come back. Sets *round_trip (median seconds); returns the round trips
+ * made. */
+static int64_t shm_thread_0(pingpong_state *state, int64_t bytes,
+                            double *round_trip) {
+  trip_timer timer = {0};
+  bool stop = false;
+  long long message = 0;
+  for (;; ++message) {
     memcpy(state->inbox, state->pattern, (size_t)bytes);
-    atomic_store_explicit(&state->to_thread_1, message, memory_order_release);
-    wait_for(&state->to_thread_0, message);
+    atomic_store_explicit(&state->last_message, stop, memory_order_relaxed);
+    /* The flags count from 1: message m raises them to m + 1. */
+    atomic_store_explicit(&state->to_thread_1, message + 1,
+                          memory_order_release);
+    wait_for(&state->to_thread_0, message + 1);
+    if (stop)
+      break;
+    if (message == 0)
+      trip_timer_start(&timer, bytes, state->samples);
+    else
+      stop = trip_timer_done(&timer, message);
   }
-  return parkit_probe_seconds() - started;
+  *round_trip = trip_timer_median(&timer);
+  return message + 1;
 }
 
-/* Thread 1: receives, sends the message back. */
-static void shm_thread_1(pingpong_state *state, int64_t bytes, int64_t trips) {
-  for (long long message = 1; message <= trips + 1; ++message) {
-    wait_for(&state->to_thread_1, message);
+/* Thread 1: receives each message and hands it back, until the last. */
+static void shm_thread_1(pingpong_state *state, int64_t bytes) {
+  for (long long flag = 1;; ++flag) {
+    wait_for(&state->to_thread_1, flag);
+    /* Written before the release store that wait_for acquired. */
+    bool last =
+        atomic_load_explicit(&state->last_message, memory_order_relaxed);
     memcpy(state->echo, state->inbox, (size_t)bytes);
-    atomic_store_explicit(&state->to_thread_0, message, memory_order_release);
+    atomic_store_explicit(&state->to_thread_0, flag, memory_order_release);
+    if (last)
+      return;
   }
 }
 
-/* Rank 0: one size between two threads; false when the team was not two. */
-static bool shm_size(pingpong_state *state, int64_t bytes, int64_t trips,
-                     double *seconds) {
+/* Rank 0: one size between two threads; the round trips made, or -1 when
+ * the team was not two. */
+static int64_t shm_size(pingpong_state *state, int64_t bytes,
+                        double *round_trip) {
   atomic_store(&state->to_thread_1, 0);
   atomic_store(&state->to_thread_0, 0);
-  bool paired = true;
+  int64_t trips = -1;
 #pragma omp parallel num_threads(2)
   {
-    if (omp_get_num_threads() != 2) {
-#pragma omp master
-      paired = false;
-    } else if (omp_get_thread_num() == 0) {
-      *seconds = shm_thread_0(state, bytes, trips);
-    } else {
-      shm_thread_1(state, bytes, trips);
-    }
+    if (omp_get_num_threads() == 2 && omp_get_thread_num() == 0)
+      trips = shm_thread_0(state, bytes, round_trip);
+    else if (omp_get_num_threads() == 2)
+      shm_thread_1(state, bytes);
   }
-  return paired;
+  return trips;
+}
+
+/* Records size `size`'s latency and bandwidth for `way` (SHM_LATENCY or
+ * MPI_LATENCY) from the median round trip; counts the messages. */
+static void record_size(pingpong_state *state, int way, int size,
+                        double round_trip, int64_t trips) {
+  double latency = round_trip / 2.0;
+  double bytes = (double)state->message_bytes[size];
+  result(state, way)[size] = 1e6 * latency;
+  result(state, way + 1)[size] = 1e-9 * bytes / latency;
+  state->messages += 2.0 * (double)trips;
 }
 
 static int shm_sweep(pingpong_state *state) {
   for (int size = 0; size < state->sizes; ++size) {
-    int64_t bytes = state->message_bytes[size], trips = round_trips(bytes);
+    int64_t bytes = state->message_bytes[size];
     fill_pattern(state->pattern, bytes);
     memset(state->echo, 0, (size_t)bytes);
     memset(state->inbox, 0, (size_t)bytes);
-    double seconds = 0.0;
-    PARKIT_CHECK(shm_size(state, bytes, trips, &seconds),
-                 "OpenMP gave no team of two threads");
-    double latency = seconds / (2.0 * (double)trips);
-    result(state, SHM_LATENCY)[size] = 1e6 * latency;
-    result(state, SHM_BANDWIDTH)[size] = 1e-9 * (double)bytes / latency;
+    double round_trip = 0.0;
+    int64_t trips = shm_size(state, bytes, &round_trip);
+    PARKIT_CHECK(trips > 0, "OpenMP gave no team of two threads");
+    record_size(state, SHM_LATENCY, size, round_trip, trips);
     state->corrupted += memcmp(state->echo, state->pattern, (size_t)bytes) != 0;
     state->corrupted +=
         memcmp(state->inbox, state->pattern, (size_t)bytes) != 0;
@@ -203,31 +281,42 @@ static int shm_sweep(pingpong_state *state) {
 
 /* ---- MPI: ranks 0 and 1 -------------------------------------------------- */
 
-/* Rank 0: returns in *seconds the time of the timed round trips. */
-static int mpi_rank_0(pingpong_state *state, int64_t bytes, int64_t trips,
-                      double *seconds) {
+/* Rank 0: message 0 (untimed warm-up), the timed ones, then a last
+ * untimed one sent with LAST_TAG. Sets *round_trip (median seconds) and
+ * *trips (round trips made). */
+static int mpi_rank_0(pingpong_state *state, int64_t bytes, int64_t *trips,
+                      double *round_trip) {
   MPI_Comm comm = state->context.comm;
-  double started = 0.0;
-  for (int64_t trip = 0; trip <= trips; ++trip) {
-    if (trip == 1)
-      started = parkit_probe_seconds();
-    PARKIT_MPI_CALL(
-        MPI_Send(state->pattern, (int)bytes, MPI_BYTE, 1, MESSAGE_TAG, comm));
+  trip_timer timer = {0};
+  bool stop = false;
+  int64_t message = 0;
+  for (;; ++message) {
+    PARKIT_MPI_CALL(MPI_Send(state->pattern, (int)bytes, MPI_BYTE, 1,
+                             stop ? LAST_TAG : MESSAGE_TAG, comm));
     PARKIT_MPI_CALL(MPI_Recv(state->echo, (int)bytes, MPI_BYTE, 1, MESSAGE_TAG,
                              comm, MPI_STATUS_IGNORE));
+    if (stop)
+      break;
+    if (message == 0)
+      trip_timer_start(&timer, bytes, state->samples);
+    else
+      stop = trip_timer_done(&timer, message);
   }
-  *seconds = parkit_probe_seconds() - started;
+  *round_trip = trip_timer_median(&timer);
+  *trips = message + 1;
   return 0;
 }
 
-static int mpi_rank_1(pingpong_state *state, int64_t bytes, int64_t trips) {
+/* Rank 1: hands every message back, until the one tagged LAST_TAG. */
+static int mpi_rank_1(pingpong_state *state, int64_t bytes) {
   MPI_Comm comm = state->context.comm;
-  for (int64_t trip = 0; trip <= trips; ++trip) {
-    PARKIT_MPI_CALL(MPI_Recv(state->inbox, (int)bytes, MPI_BYTE, 0, MESSAGE_TAG,
-                             comm, MPI_STATUS_IGNORE));
+  MPI_Status status = {0};
+  do {
+    PARKIT_MPI_CALL(MPI_Recv(state->inbox, (int)bytes, MPI_BYTE, 0, MPI_ANY_TAG,
+                             comm, &status));
     PARKIT_MPI_CALL(
         MPI_Send(state->inbox, (int)bytes, MPI_BYTE, 0, MESSAGE_TAG, comm));
-  }
+  } while (status.MPI_TAG != LAST_TAG);
   return 0;
 }
 
@@ -235,18 +324,17 @@ static int mpi_rank_1(pingpong_state *state, int64_t bytes, int64_t trips) {
 static int mpi_sweep(pingpong_state *state) {
   int rank = state->context.rank;
   for (int size = 0; size < state->sizes; ++size) {
-    int64_t bytes = state->message_bytes[size], trips = round_trips(bytes);
+    int64_t bytes = state->message_bytes[size];
     fill_pattern(state->pattern, bytes);
     unsigned char *arrived = rank == 0 ? state->echo : state->inbox;
     memset(arrived, 0, (size_t)bytes);
     if (rank == 0) {
-      double seconds = 0.0;
-      PARKIT_CALL(mpi_rank_0(state, bytes, trips, &seconds));
-      double latency = seconds / (2.0 * (double)trips);
-      result(state, MPI_LATENCY)[size] = 1e6 * latency;
-      result(state, MPI_BANDWIDTH)[size] = 1e-9 * (double)bytes / latency;
+      double round_trip = 0.0;
+      int64_t trips = 0;
+      PARKIT_CALL(mpi_rank_0(state, bytes, &trips, &round_trip));
+      record_size(state, MPI_LATENCY, size, round_trip, trips);
     } else {
-      PARKIT_CALL(mpi_rank_1(state, bytes, trips));
+      PARKIT_CALL(mpi_rank_1(state, bytes));
     }
     state->corrupted += memcmp(arrived, state->pattern, (size_t)bytes) != 0;
   }
@@ -257,6 +345,7 @@ static int pingpong_run(void *opaque) {
   pingpong_state *state = opaque;
   const parkit_context *context = &state->context;
   state->corrupted = 0;
+  state->messages = 0.0;
   if (state->shm && context->rank == 0)
     PARKIT_CALL(shm_sweep(state));
   if (state->mpi && context->rank <= 1)
@@ -266,6 +355,7 @@ static int pingpong_run(void *opaque) {
                                 MPI_SUM, context->comm));
   PARKIT_MPI_CALL(MPI_Bcast(state->results, RESULT_COUNT * state->sizes,
                             MPI_DOUBLE, 0, context->comm));
+  PARKIT_MPI_CALL(MPI_Bcast(&state->messages, 1, MPI_DOUBLE, 0, context->comm));
   return 0;
 }
 
@@ -280,6 +370,7 @@ static void pingpong_teardown(void *opaque) {
   free(state->pattern);
   free(state->echo);
   free(state->inbox);
+  free(state->samples);
   free(state);
 }
 
@@ -308,6 +399,7 @@ static int allocate_buffers(pingpong_state *state, int64_t max) {
     memset(state->pattern, 0, (size_t)max);
   }
   if (needs_pattern_and_echo(context)) {
+    PARKIT_ALLOCATE(state->samples, MAX_TRIPS);
     PARKIT_ALLOCATE(state->echo, max);
     memset(state->echo, 0, (size_t)max);
   }
@@ -335,11 +427,6 @@ static int setup_state(pingpong_state *state, const parkit_context *context,
   message_sizes(max, factor, state->message_bytes);
   memset(state->results, 0,
          sizeof(double) * RESULT_COUNT * (size_t)state->sizes);
-  for (int size = 0; size < state->sizes; ++size) {
-    double messages =
-        2.0 * (double)(round_trips(state->message_bytes[size]) + 1);
-    state->messages += messages * (state->shm + state->mpi);
-  }
   return allocate_buffers(state, max);
 }
 
@@ -361,6 +448,7 @@ static double pingpong_memory_bytes(const parkit_context *context,
                                     const parkit_value *options) {
   double max = (double)options[OPTION_MAX_BYTES].integer;
   return sizeof(pingpong_state) + (double)buffer_count(context) * max +
+         (context->rank == 0 ? MAX_TRIPS * sizeof(double) : 0.0) +
          64.0 * (RESULT_COUNT + 1) * sizeof(double);
 }
 
