@@ -1,6 +1,6 @@
 /*
  * pingpong: one message of s bytes handed from one worker to another and
- * back, for s = 8 B, 8 f, 8 f^2, ... below --max-bytes, then --max-bytes
+ * back, for s = 8 B, 8 f, 8 f^2, ... below --max_bytes, then --max_bytes
  * itself (f = --factor, 2 or 4), two ways:
  *
  *   shm  two threads of rank 0 sharing memory (T >= 2): the sender copies
@@ -50,7 +50,7 @@
 enum { OPTION_MAX_BYTES, OPTION_FACTOR, OPTION_COUNT };
 
 static const parkit_option pingpong_options[OPTION_COUNT] = {
-    [OPTION_MAX_BYTES] = {.name = "max-bytes",
+    [OPTION_MAX_BYTES] = {.name = "max_bytes",
                           .type = PARKIT_OPTION_INT,
                           .default_value = "16777216",
                           .unit = "B",

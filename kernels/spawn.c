@@ -1,6 +1,6 @@
 /*
  * spawn: what it costs to start and join workers, per worker, for w = 1 ..
- * --max-workers W workers started at once, four ways:
+ * --max_workers W workers started at once, four ways:
  *
  *   openmp_start_join  one OpenMP parallel region of w threads, after the
  *                      thread pool exists (a warm region of w threads runs
@@ -24,7 +24,7 @@
  *                      it is not tried again in this run and the curve is
  *                      left out; the output mpi_comm_spawn_error says why
  *                      (0 it worked, -1 not tried, else the MPI error
- *                      class). Off unless --mpi-spawn yes: with Open MPI
+ *                      class). Off unless --mpi_spawn yes: with Open MPI
  *                      4.1.4 on Debian 12's external PMIx 4.2.2, repeated
  *                      spawns hang (7 to 11 spawns in, as a singleton and
  *                      under mpirun) until PMIx gives up after 300 s
@@ -74,7 +74,7 @@
 /* Samples per point of each curve: enough for a stable median, few enough
  * that a default sweep (W = 4) takes about a second. */
 enum {
-  MAX_WORKERS = 64, /* --max-workers at most */
+  MAX_WORKERS = 64, /* --max_workers at most */
   OPENMP_SAMPLES = 200,
   PTHREAD_SAMPLES = 20,
   FORK_SAMPLES = 3,
@@ -134,7 +134,7 @@ enum { OPTION_WORKERS, OPTION_MPI_SPAWN, OPTION_COUNT };
 enum { MPI_SPAWN_YES, MPI_SPAWN_NO };
 
 static const parkit_option spawn_options[OPTION_COUNT] = {
-    [OPTION_WORKERS] = {.name = "max-workers",
+    [OPTION_WORKERS] = {.name = "max_workers",
                         .type = PARKIT_OPTION_INT,
                         .default_value = "4",
                         .unit = "workers",
@@ -142,7 +142,7 @@ static const parkit_option spawn_options[OPTION_COUNT] = {
                                 "curves over 1 .. workers",
                         .min = 1,
                         .max = MAX_WORKERS},
-    [OPTION_MPI_SPAWN] = {.name = "mpi-spawn",
+    [OPTION_MPI_SPAWN] = {.name = "mpi_spawn",
                           .type = PARKIT_OPTION_CHOICE,
                           .default_value = "no",
                           .unit = "1",
@@ -531,7 +531,7 @@ static int record_outputs(const spawn_state *state, parkit_outputs *outputs,
   PARKIT_CALL(parkit_output_real(
       outputs, "openmp_first_region", state->first_region, "us",
       "first OpenMP parallel region of a fresh process (thread pool "
-      "creation), --max-workers threads"));
+      "creation), --max_workers threads"));
   PARKIT_CALL(parkit_output_reals(
       outputs, "openmp_start_join", curve(state, CURVE_OPENMP), count, "us",
       "OpenMP parallel region of w threads (pool warm) / w"));
@@ -550,7 +550,7 @@ static int record_outputs(const spawn_state *state, parkit_outputs *outputs,
       outputs, "mpi_comm_spawn_error", state->status[STATUS_MPI_SPAWN_ERROR],
       "1",
       "MPI error class of the failed MPI_Comm_spawn: 0 it worked, -1 not "
-      "tried (--mpi-spawn no)"));
+      "tried (--mpi_spawn no)"));
   return 0;
 }
 

@@ -94,19 +94,19 @@ def outputs_of(probe):
 
 def test_spawn_curves_run_over_the_worker_counts():
     for attrs, outputs, _ in outputs_of("spawn"):
-        workers = attrs["max-workers"]
+        workers = attrs["max_workers"]
         assert list(outputs["workers"]) == list(range(1, workers + 1))
         for name in ("openmp_start_join", "pthread_start_join",
                      "fork_exec_wait"):
             assert outputs[name].shape == (workers,), name
-        # The tests run with the default --mpi-spawn no.
+        # The tests run with the default --mpi_spawn no.
         assert outputs["mpi_comm_spawn_error"] == -1
 
 
 def test_pingpong_sizes_and_bigger_messages_take_longer():
     for attrs, outputs, _ in outputs_of("pingpong"):
         sizes = outputs["message_bytes"]
-        assert sizes[0] == 8 and sizes[-1] == attrs["max-bytes"]
+        assert sizes[0] == 8 and sizes[-1] == attrs["max_bytes"]
         assert np.all(np.diff(sizes) > 0)
         for way in ("shm", "mpi"):
             if f"{way}_latency" not in outputs:

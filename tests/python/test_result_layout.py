@@ -49,7 +49,7 @@ def kernel_options(kernel):
     text = subprocess.run([BINARY, "help", kernel], capture_output=True,
                           text=True, check=True).stdout
     kernel_part = text.split("options of every kernel:")[0]
-    return re.findall(r"^  --([a-z0-9_-]+)", kernel_part, re.MULTILINE)
+    return re.findall(r"^  --([a-z0-9_]+)", kernel_part, re.MULTILINE)
 
 
 def check_type(value, expected, where):
