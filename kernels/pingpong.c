@@ -74,7 +74,7 @@ enum {
   MAX_TRIPS = 10000,
   CLOCK_EVERY_TRIP_BYTES = 4096, /* smaller messages: every CLOCK_STRIDE */
   CLOCK_STRIDE = 64,
-  SPINS_BEFORE_YIELD = 1 << 16, /* then the waiter yields its core */
+  SPINS_BEFORE_YIELD = 1 << 10, /* then the waiter yields its core */
   MESSAGE_TAG = 7,
   LAST_TAG = 8, /* the size's last message: rank 1 stops after echoing it */
 };
