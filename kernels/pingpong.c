@@ -7,8 +7,13 @@
  *        the message with memcpy straight into the receiver's buffer and
  *        raises a flag (C11 atomic store, release); the receiver waits for
  *        the flag (acquire), then sends the message back the same way;
- *   mpi  ranks 0 and 1 of ctx->comm (P >= 2): MPI_Send and MPI_Recv, rank 1
- *        echoing what it received.
+ *   mpi  ranks 0 and 1 of ctx->comm (P >= 2): MPI_Isend and MPI_Irecv,
+ *        each completed by polling MPI_Test, rank 1 echoing what it
+ *        received.
+ * Both ways wait alike: they poll, and yield the core after
+ * SPINS_BEFORE_YIELD polls, so a pair that shares a core (a loaded or
+ * oversubscribed machine) hands a message over in a context switch, not a
+ * time slice.
  * Latency is half the median round trip (us), bandwidth s / latency
  * (GB/s), per size. Each size makes one untimed round trip, then timed
  * ones: many for small messages, few for large ones (about TARGET_BYTES
@@ -29,8 +34,9 @@
  * every latency and bandwidth is finite and positive.
  *
  * Collective calls on ctx->comm: run (the sleeping barrier, MPI_Allreduce
- * of the corrupted-message count, MPI_Bcast of the results; MPI_Send and
- * MPI_Recv between ranks 0 and 1). setup and verify communicate nothing.
+ * of the corrupted-message count, MPI_Bcast of the results; MPI_Isend,
+ * MPI_Irecv and MPI_Test between ranks 0 and 1). setup and verify
+ * communicate nothing.
  */
 #include "check.h"
 #include "kernel.h"
@@ -281,6 +287,38 @@ static int shm_sweep(pingpong_state *state) {
 
 /* ---- MPI: ranks 0 and 1 -------------------------------------------------- */
 
+/* Completes `request` by polling MPI_Test, yielding the core after
+ * SPINS_BEFORE_YIELD polls: the same wait as the threads' (MPI_Recv would
+ * spin without yielding, and two ranks sharing a core would then hand each
+ * message over only once per time slice). */
+static int complete(MPI_Request *request, MPI_Status *status) {
+  long polls = 0;
+  int done = 0;
+  for (;;) {
+    PARKIT_MPI_CALL(MPI_Test(request, &done, status));
+    if (done)
+      return 0;
+    if (++polls > SPINS_BEFORE_YIELD)
+      sched_yield();
+  }
+}
+
+static int send_message(const unsigned char *message, int64_t bytes,
+                        int partner, int tag, MPI_Comm comm) {
+  MPI_Request request;
+  PARKIT_MPI_CALL(
+      MPI_Isend(message, (int)bytes, MPI_BYTE, partner, tag, comm, &request));
+  return complete(&request, MPI_STATUS_IGNORE);
+}
+
+static int receive_message(unsigned char *message, int64_t bytes, int partner,
+                           int tag, MPI_Comm comm, MPI_Status *status) {
+  MPI_Request request;
+  PARKIT_MPI_CALL(
+      MPI_Irecv(message, (int)bytes, MPI_BYTE, partner, tag, comm, &request));
+  return complete(&request, status);
+}
+
 /* Rank 0: message 0 (untimed warm-up), the timed ones, then a last
  * untimed one sent with LAST_TAG. Sets *round_trip (median seconds) and
  * *trips (round trips made). */
@@ -291,10 +329,10 @@ static int mpi_rank_0(pingpong_state *state, int64_t bytes, int64_t *trips,
   bool stop = false;
   int64_t message = 0;
   for (;; ++message) {
-    PARKIT_MPI_CALL(MPI_Send(state->pattern, (int)bytes, MPI_BYTE, 1,
+    PARKIT_CALL(send_message(state->pattern, bytes, 1,
                              stop ? LAST_TAG : MESSAGE_TAG, comm));
-    PARKIT_MPI_CALL(MPI_Recv(state->echo, (int)bytes, MPI_BYTE, 1, MESSAGE_TAG,
-                             comm, MPI_STATUS_IGNORE));
+    PARKIT_CALL(receive_message(state->echo, bytes, 1, MESSAGE_TAG, comm,
+                                MPI_STATUS_IGNORE));
     if (stop)
       break;
     if (message == 0)
@@ -312,10 +350,9 @@ static int mpi_rank_1(pingpong_state *state, int64_t bytes) {
   MPI_Comm comm = state->context.comm;
   MPI_Status status = {0};
   do {
-    PARKIT_MPI_CALL(MPI_Recv(state->inbox, (int)bytes, MPI_BYTE, 0, MPI_ANY_TAG,
-                             comm, &status));
-    PARKIT_MPI_CALL(
-        MPI_Send(state->inbox, (int)bytes, MPI_BYTE, 0, MESSAGE_TAG, comm));
+    PARKIT_CALL(
+        receive_message(state->inbox, bytes, 0, MPI_ANY_TAG, comm, &status));
+    PARKIT_CALL(send_message(state->inbox, bytes, 0, MESSAGE_TAG, comm));
   } while (status.MPI_TAG != LAST_TAG);
   return 0;
 }
@@ -348,6 +385,8 @@ static int pingpong_run(void *opaque) {
   state->messages = 0.0;
   if (state->shm && context->rank == 0)
     PARKIT_CALL(shm_sweep(state));
+  /* Rank 1 waits asleep while rank 0's threads measure. */
+  PARKIT_MPI_CALL(parkit_probe_quiet_barrier(context->comm));
   if (state->mpi && context->rank <= 1)
     PARKIT_CALL(mpi_sweep(state));
   PARKIT_MPI_CALL(parkit_probe_quiet_barrier(context->comm));
@@ -478,7 +517,7 @@ static int record_outputs(const pingpong_state *state,
   if (state->mpi) {
     PARKIT_CALL(parkit_output_reals(
         outputs, "mpi_latency", result(state, MPI_LATENCY), sizes, "us",
-        "half round trip between ranks 0 and 1 (MPI_Send / MPI_Recv)"));
+        "half round trip between ranks 0 and 1 (MPI_Isend / MPI_Irecv)"));
     PARKIT_CALL(parkit_output_reals(outputs, "mpi_bandwidth",
                                     result(state, MPI_BANDWIDTH), sizes, "GB/s",
                                     "message bytes / mpi_latency"));
