@@ -22,6 +22,7 @@
 #include "guard.h"
 #include "output_path.h"
 #include "placement.h"
+#include "probe.h"
 #include "provenance.h"
 #include "report.h"
 #include "result_file.h"
@@ -305,6 +306,10 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
 }
 
 int main(int argc, char **argv) {
+  /* The spawn probe's helper processes: before anything else, MPI_Init
+   * included (see kernels/probe.h). */
+  if (argc >= 2 && strcmp(argv[1], PARKIT_PROBE_CHILD_ARGUMENT) == 0)
+    return parkit_probe_child_main(argc, argv);
   /* report reads result files only: no MPI, no mpirun. */
   if (argc >= 2 && strcmp(argv[1], "report") == 0)
     return parkit_report_main(argc - 2, argv + 2);

@@ -12,6 +12,10 @@
   X(stencil)                                                                   \
   X(stream)                                                                    \
   X(transpose)                                                                 \
-  X(io)
+  X(io)                                                                        \
+  X(spawn)                                                                     \
+  X(sync)                                                                      \
+  X(pingpong)                                                                  \
+  X(footprint)
 
 #endif

@@ -1,0 +1,161 @@
+"""The overhead probes (spawn, sync, pingpong, footprint) ran in every split
+of the run matrix (tests/CMakeLists.txt). Their outputs are measured times
+and sizes, so they cannot agree across splits: instead each file must hold
+exactly the outputs that apply to its launch, with the units that
+results/README.md ("Probe outputs") documents, finite and positive, and
+ordered where physics orders them. No timing thresholds."""
+import glob
+import os
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BINARY, RESULTS
+from test_result_layout import TABLES
+
+PROBES = ("spawn", "sync", "pingpong", "footprint")
+ROWS = TABLES["Probe outputs"][0]
+SMAPS_READABLE = os.access("/proc/self/smaps_rollup", os.R_OK)
+
+
+def applies(condition, attrs, outputs):
+    """Whether an output whose "present when" cell is `condition` belongs
+    in a file with these root attributes and outputs."""
+    threads, ranks = attrs["threads"], attrs["ranks"]
+    return {
+        "always": True,
+        "T > 1": threads > 1,
+        "P > 1": ranks > 1,
+        "T > 1 and P > 1": threads > 1 and ranks > 1,
+        "mpi_comm_spawn_error = 0":
+            "mpi_comm_spawn_error" in outputs
+            and outputs["mpi_comm_spawn_error"][()] == 0,
+        "smaps_rollup readable": SMAPS_READABLE,
+    }[condition]
+
+
+def probe_files():
+    files = []
+    for probe in PROBES:
+        found = sorted(glob.glob(os.path.join(RESULTS, probe, "*.h5")))
+        assert len(found) == 8, f"{probe}: expected 8 splits, got {found}"
+        files += found
+    return files
+
+
+FILES = probe_files() if RESULTS else []
+
+
+def read(path):
+    with h5py.File(path, "r") as f:
+        attrs = dict(f.attrs)
+        outputs = {name: d[()] for name, d in f["outputs"].items()}
+        units = {name: d.attrs["units"] for name, d in f["outputs"].items()}
+    return attrs, outputs, units
+
+
+def test_the_table_covers_every_probe():
+    assert {row["kernel"] for row in ROWS} == set(PROBES)
+    assert len(ROWS) == 23
+
+
+@pytest.mark.parametrize("path", FILES,
+                         ids=lambda p: os.path.relpath(p, RESULTS))
+def test_outputs_present_exactly_when_they_apply(path):
+    attrs, outputs, units = read(path)
+    rows = [r for r in ROWS if r["kernel"] == attrs["kernel"]]
+    expected = {r["output"] for r in rows
+                if applies(r["present when"], attrs, outputs)}
+    assert set(outputs) == expected
+    for row in rows:
+        if row["output"] in outputs:
+            assert units[row["output"]] == row["unit"], row["output"]
+
+
+@pytest.mark.parametrize("path", FILES,
+                         ids=lambda p: os.path.relpath(p, RESULTS))
+def test_measurements_are_finite_and_positive(path):
+    attrs, outputs, _ = read(path)
+    assert attrs["verified"] == 1, attrs["verification"]
+    for name, value in outputs.items():
+        if name == "mpi_comm_spawn_error":
+            continue
+        value = np.asarray(value, dtype=float)
+        assert value.size > 0 and np.all(np.isfinite(value)), name
+        assert np.all(value > 0), (name, value)
+
+
+def outputs_of(probe):
+    return [read(p) for p in FILES if os.path.basename(
+        os.path.dirname(p)) == probe]
+
+
+def test_spawn_curves_run_over_the_worker_counts():
+    for attrs, outputs, _ in outputs_of("spawn"):
+        workers = attrs["max_workers"]
+        assert list(outputs["workers"]) == list(range(1, workers + 1))
+        for name in ("openmp_start_join", "pthread_start_join",
+                     "fork_exec_wait"):
+            assert outputs[name].shape == (workers,), name
+        # The tests run with the default --mpi_spawn no.
+        assert outputs["mpi_comm_spawn_error"] == -1
+
+
+def test_pingpong_sizes_and_bigger_messages_take_longer():
+    for attrs, outputs, _ in outputs_of("pingpong"):
+        sizes = outputs["message_bytes"]
+        assert sizes[0] == 8 and sizes[-1] == attrs["max_bytes"]
+        assert np.all(np.diff(sizes) > 0)
+        for way in ("shm", "mpi"):
+            if f"{way}_latency" not in outputs:
+                continue
+            latency = outputs[f"{way}_latency"]
+            bandwidth = outputs[f"{way}_bandwidth"]
+            assert latency.shape == bandwidth.shape == sizes.shape
+            assert latency[-1] > latency[0], (way, latency)
+            assert np.allclose(bandwidth, sizes / latency * 1e-3), way
+
+
+def test_footprint_holds_the_problem():
+    for attrs, outputs, _ in outputs_of("footprint"):
+        ranks, problem = attrs["ranks"], outputs["problem_bytes"]
+        assert problem == attrs["bytes"]
+        rank_rss = outputs["rank_rss"]
+        assert rank_rss.shape == (ranks,)
+        assert rank_rss.sum() == outputs["job_rss"]
+        # Every rank touched its share of the problem, on top of its
+        # baseline, so each holds at least its share and the job the whole.
+        for rank in range(ranks):
+            share = problem // ranks + (rank < problem % ranks)
+            assert rank_rss[rank] >= share, (rank, rank_rss)
+        assert outputs["job_rss"] >= problem + outputs["baseline_rss"] * 0.5
+        assert outputs["overhead_ratio"] == pytest.approx(
+            outputs["job_rss"] / problem)
+        if "job_pss" in outputs:  # a share of RSS, read moments later
+            assert outputs["job_pss"] <= 1.05 * outputs["job_rss"]
+
+
+def test_sync_hybrid_needs_threads_and_ranks():
+    splits = {(a["ranks"], a["threads"]): set(o)
+              for a, o, _ in outputs_of("sync")}
+    assert splits[(1, 1)] == set()
+    assert splits[(2, 2)] == {"thread_barrier", "thread_reduction",
+                              "rank_barrier", "rank_allreduce",
+                              "hybrid_barrier"}
+
+
+def child(*arguments):
+    return subprocess.run([BINARY, "--parkit-probe-child", *arguments],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_hidden_child_exits_at_once_and_times_its_first_region():
+    done = child("exit")
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    first = child("first-region", "2")
+    assert first.returncode == 0, first.stderr
+    assert float(first.stdout) > 0
+    assert child("first-region", "0").returncode == 2
+    assert child("no-such-thing").returncode == 2
