@@ -48,7 +48,8 @@
  *        + 7 n)                             verification vectors
  *   + the engine's packing buffers (blocked variant; gemm.h states them):
  *     8 * (kc' nc' + threads mc' kc')
- * matmul_memory_bytes returns exactly this.
+ * matmul_memory_bytes returns exactly this; the output memory_bytes records
+ * its largest value over ranks, to hold against ranks/peak_resident_bytes.
  *
  * Inputs: A(i, j) and B(i, j) come from a counter-based hash of (seed,
  * matrix, global i, global j), so the matrices are the same bits for every
@@ -63,10 +64,10 @@
  *
  * Collective calls: setup (MPI_Comm_split of ctx->comm into row and column
  * communicators, MPI_Allreduce to agree on the micro-kernel), run
- * (MPI_Ibcast or MPI_Bcast on those), verify (MPI_Allreduce on ctx->comm).
- * validate, memory_bytes, teardown and work communicate with no one
- * (validate and memory_bytes only ask MPI_Dims_create for the grid shape, a
- * local computation).
+ * (MPI_Ibcast or MPI_Bcast on those, MPI_Testall, MPI_Waitall), verify
+ * (MPI_Allreduce on ctx->comm). validate, memory_bytes, teardown and work
+ * communicate with no one (validate and memory_bytes only ask MPI_Dims_create
+ * for the grid shape, a local computation).
  */
 #include "check.h"
 #include "gemm.h"
@@ -232,8 +233,9 @@ typedef struct matmul_state {
   double *a_panels[2], *b_panels[2];
   /* The panel broadcasts in flight: [buffer][A, B]. */
   MPI_Request requests[2][2];
-  int progress_error; /* first MPI error code seen by the progress callback */
-  parkit_gemm gemm;   /* blocked variant: the engine and its buffers */
+  int progress_error;  /* first MPI error code seen by the progress callback */
+  parkit_gemm gemm;    /* blocked variant: the engine and its buffers */
+  double memory_bytes; /* matmul_memory_bytes for this rank */
   /* Verification vectors, each of length n. */
   double *x;
   double *b_times_x;     /* [B x | |B| |x|] */
@@ -425,6 +427,7 @@ static int setup_state(matmul_state *state, const parkit_context *ctx,
   state->block = options[OPTION_BLOCK].integer;
   state->variant = options[OPTION_VARIANT].choice;
   state->broadcast = options[OPTION_BROADCAST].choice;
+  state->memory_bytes = matmul_memory_bytes(ctx, options);
   PARKIT_CALL(make_process_grid(ctx, &state->grid));
   PARKIT_CHECK(state->n >= state->grid.rows && state->n >= state->grid.columns,
                "--n %" PRId64 " is smaller than the %dx%d process grid",
@@ -763,6 +766,15 @@ static int matmul_verify(void *opaque_state, parkit_outputs *outputs,
                                   "of C x"));
   PARKIT_CALL(parkit_output_real(outputs, "c_sum", c_sum, "1",
                                  "sum of all entries of C"));
+  /* Collective: the largest rank's allocation, for comparing with the
+   * largest peak resident size in the result file. */
+  double memory_bytes = state->memory_bytes;
+  PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &memory_bytes, 1, MPI_DOUBLE,
+                                MPI_MAX, state->context.comm));
+  PARKIT_CALL(parkit_output_integer(
+      outputs, "memory_bytes", (int64_t)memory_bytes, "bytes",
+      "largest allocation of any rank (blocks, panel buffers, GEMM packing "
+      "buffers, verification vectors)"));
   int64_t microkernel =
       state->variant == VARIANT_REFERENCE ? -1 : (int64_t)state->microkernel;
   PARKIT_CALL(parkit_output_integer(
