@@ -115,7 +115,9 @@ typedef struct problem {
 } problem;
 
 static int make_problem(long n, problem *p) {
-  size_t count = (size_t)n * (size_t)n, bytes = sizeof(double) * count;
+  size_t count = (size_t)n * (size_t)n;
+  /* aligned_alloc wants a whole number of alignments. */
+  size_t bytes = (sizeof(double) * count + 63) / 64 * 64;
   p->n = n;
   p->a = aligned_alloc(64, bytes);
   p->b = aligned_alloc(64, bytes);
