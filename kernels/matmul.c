@@ -518,7 +518,9 @@ static int multiply_step(matmul_state *state, const summa_step *step,
     multiply_reference(state, step);
     return 0;
   }
-  bool test = state->broadcast == BROADCAST_IBCAST_TEST;
+  /* One rank has no broadcasts to progress. */
+  bool test =
+      state->broadcast == BROADCAST_IBCAST_TEST && state->context.size > 1;
   parkit_gemm_multiply(&state->gemm, state->row_count, state->column_count,
                        step->width, step->a, step->lda, step->b, step->ldb,
                        state->c, state->column_count, !first,
