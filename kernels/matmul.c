@@ -3,12 +3,19 @@
  * SUMMA over a 2D process grid; the threads of a rank share each block.
  *
  * Parameters
- *   --n        matrix order (elements)
- *   --block    SUMMA panel width (elements): how many columns of A and rows
- *              of B are broadcast and multiplied per step
- *   --variant  local block multiply: "blocked" (cache-blocked, vectorised
- *              i-k-j loop) or "reference" (plain triple loop, the yardstick
- *              the tests compare the fast one against)
+ *   --n            matrix order (elements)
+ *   --block        SUMMA panel width (elements): how many columns of A and
+ *                  rows of B are broadcast and multiplied per step
+ *   --variant      local block multiply: "blocked" (the packed, cache-blocked
+ *                  GEMM engine of kernels/gemm.h) or "reference" (plain
+ *                  triple loop, the yardstick the tests compare against)
+ *   --microkernel  the engine's micro-kernel: auto (the best this CPU runs),
+ *                  avx512, avx2 or portable; one the CPU lacks is refused
+ *   --broadcast    how panels travel: "ibcast-test" (non-blocking, the next
+ *                  step's panels in flight during this step's multiply, with
+ *                  MPI_Testall between the engine's A blocks so Open MPI
+ *                  progresses them), "ibcast" (the same without the tests)
+ *                  or "bcast" (blocking, no overlap): for measuring overlap
  *
  * Work per repetition: 2 n^3 flops; 3 * 8 n^2 bytes, the minimum traffic of
  * reading A and B and writing C once. The rate is reported in GFLOP/s.
@@ -23,14 +30,26 @@
  * SUMMA walks k in panels that never straddle two owners: the grid column
  * owning A's columns [k0, k0 + w) broadcasts them along its grid row, the
  * grid row owning B's rows [k0, k0 + w) broadcasts them along its grid
- * column, and every rank adds A_panel * B_panel to its block of C.
+ * column, and every rank adds A_panel * B_panel to its block of C. Panels
+ * are double-buffered: step s + 1's broadcasts (MPI_Ibcast) are posted
+ * before step s multiplies. A panel that only one rank would broadcast to
+ * itself (a grid dimension of 1) is not copied at all: the engine reads it
+ * in place from the block, so threads mode moves no data.
  *
- * Split over threads: one `omp parallel for` over blocks of ROW_BLOCK rows of
- * C, with the same static schedule everywhere rows are touched (first touch
- * in setup; zeroing C, packing the A panel and the multiply in run), so each
- * thread works on rows of A, B and C that live in memory it touched first.
- * The local multiply is one function, multiply_panel, so faster micro-kernels
- * can replace it without touching the SUMMA loop.
+ * Split over threads: the GEMM engine's own (kernels/gemm.h): the threads
+ * pack each shared B panel together and split C's rows. Only the thread that
+ * called the kernel calls MPI (FUNNELED): the engine's progress callback
+ * runs on OpenMP thread 0.
+ *
+ * Memory per rank (bytes; m_l x n_l the local block, w = min(block, n)):
+ *   8 * (3 m_l n_l                          blocks of A, B, C
+ *        + 2 m_l w   when grid_columns > 1  two A panel buffers
+ *        + 2 w n_l   when grid_rows > 1     two B panel buffers
+ *        + 7 n)                             verification vectors
+ *   + the engine's packing buffers (blocked variant; gemm.h states them):
+ *     8 * (kc' nc' + threads mc' kc')
+ * matmul_memory_bytes returns exactly this; the output memory_bytes records
+ * its largest value over ranks, to hold against ranks/peak_resident_bytes.
  *
  * Inputs: A(i, j) and B(i, j) come from a counter-based hash of (seed,
  * matrix, global i, global j), so the matrices are the same bits for every
@@ -44,17 +63,20 @@
  * assembled with MPI_Allreduce.
  *
  * Collective calls: setup (MPI_Comm_split of ctx->comm into row and column
- * communicators), run (MPI_Bcast on those), verify (MPI_Allreduce on
- * ctx->comm). validate, memory_bytes, teardown and work communicate with
- * no one (validate and memory_bytes only ask MPI_Dims_create for the grid
- * shape, a local computation).
+ * communicators, MPI_Allreduce to agree on the micro-kernel), run
+ * (MPI_Ibcast or MPI_Bcast on those, MPI_Testall, MPI_Waitall), verify
+ * (MPI_Allreduce on ctx->comm). validate, memory_bytes, teardown and work
+ * communicate with no one (validate and memory_bytes only ask MPI_Dims_create
+ * for the grid shape, a local computation).
  */
 #include "check.h"
+#include "gemm.h"
 #include "kernel.h"
 #include "partition.h"
 
 #include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,10 +86,26 @@
 
 /* ---- options ---------------------------------------------------------- */
 
-enum { OPTION_N, OPTION_BLOCK, OPTION_VARIANT, OPTION_COUNT };
+enum {
+  OPTION_N,
+  OPTION_BLOCK,
+  OPTION_VARIANT,
+  OPTION_MICROKERNEL,
+  OPTION_BROADCAST,
+  OPTION_COUNT
+};
 
 /* Indices into the "blocked|reference" choice list. */
 enum { VARIANT_BLOCKED, VARIANT_REFERENCE };
+
+/* Indices into the "auto|avx512|avx2|portable" choice list, and the
+ * engine's micro-kernel each names. */
+static const parkit_gemm_microkernel microkernel_choices[] = {
+    PARKIT_GEMM_AUTO, PARKIT_GEMM_AVX512, PARKIT_GEMM_AVX2,
+    PARKIT_GEMM_PORTABLE};
+
+/* Indices into the "ibcast-test|ibcast|bcast" choice list. */
+enum { BROADCAST_IBCAST_TEST, BROADCAST_IBCAST, BROADCAST_BCAST };
 
 static const parkit_option matmul_options[OPTION_COUNT] = {
     [OPTION_N] = {.name = "n",
@@ -79,7 +117,7 @@ static const parkit_option matmul_options[OPTION_COUNT] = {
                   .max = 1048576},
     [OPTION_BLOCK] = {.name = "block",
                       .type = PARKIT_OPTION_INT,
-                      .default_value = "128",
+                      .default_value = "256",
                       .unit = "elements",
                       .help = "SUMMA panel width: columns of A and rows of B "
                               "broadcast per step",
@@ -89,25 +127,31 @@ static const parkit_option matmul_options[OPTION_COUNT] = {
                         .type = PARKIT_OPTION_CHOICE,
                         .default_value = "blocked",
                         .unit = "1",
-                        .help = "local multiply: cache-blocked vectorised "
-                                "loop, or the plain triple loop it is tested "
-                                "against",
+                        .help = "local multiply: the packed, cache-blocked "
+                                "GEMM engine, or the plain triple loop it is "
+                                "tested against",
                         .choices = "blocked|reference"},
+    [OPTION_MICROKERNEL] = {.name = "microkernel",
+                            .type = PARKIT_OPTION_CHOICE,
+                            .default_value = "auto",
+                            .unit = "1",
+                            .help = "GEMM micro-kernel: the best this CPU "
+                                    "runs, or one forced",
+                            .choices = "auto|avx512|avx2|portable"},
+    [OPTION_BROADCAST] = {.name = "broadcast",
+                          .type = PARKIT_OPTION_CHOICE,
+                          .default_value = "ibcast-test",
+                          .unit = "1",
+                          .help = "panel broadcasts: overlapped with the "
+                                  "multiply (MPI_Ibcast, tested between "
+                                  "blocks or not) or blocking",
+                          .choices = "ibcast-test|ibcast|bcast"},
 };
 
-/* ---- tuning of the local multiply ------------------------------------- */
-
-enum {
-  /* Rows of C per OpenMP work item: large enough that a thread reuses the B
-   * panel from cache over many rows, small enough to balance small blocks. */
-  ROW_BLOCK = 32,
-  /* The blocked multiply works on a B sub-panel of INNER_BLOCK rows by
-   * COLUMN_BLOCK columns (512 KiB) so it stays in a 1 MiB L2 while every
-   * tile of the row block passes over it; a tile's 4 rows of C (16 KiB) stay
-   * in L1. Measured on AVX-512 Zen: 256..1024 columns are within noise. */
-  COLUMN_BLOCK = 512,
-  INNER_BLOCK = 128,
-};
+/* Rows of C per OpenMP work item of first touch and of the reference loop:
+ * large enough that a thread reuses the B panel from cache over many rows,
+ * small enough to balance small blocks. */
+enum { ROW_BLOCK = 32 };
 
 /* ---- deterministic inputs --------------------------------------------- */
 
@@ -160,10 +204,21 @@ static int64_t panel_capacity(int64_t n, int64_t block) {
 
 /* ---- the kernel's state ------------------------------------------------ */
 
+/* One SUMMA step's operands: where its A and B panels are read from. */
+typedef struct summa_step {
+  int64_t k0, width;
+  int a_owner, b_owner; /* grid column owning A's panel, grid row B's */
+  const double *a;      /* row_count x width, leading dimension lda */
+  int64_t lda;
+  const double *b; /* width x column_count, leading dimension ldb */
+  int64_t ldb;
+} summa_step;
+
 typedef struct matmul_state {
   parkit_context context;
   int64_t n, block;
-  int variant;
+  int variant, broadcast;
+  parkit_gemm_microkernel microkernel; /* resolved, agreed by all ranks */
   process_grid grid;
   /* Global rows of A, B and C held here (also B's k range), and global
    * columns of A, B and C held here (also A's k range). */
@@ -173,8 +228,14 @@ typedef struct matmul_state {
   MPI_Comm column_communicator; /* this grid column; rank = grid row */
   /* Local blocks, row-major, row_count x column_count each. */
   double *a, *b, *c;
-  /* Received panels: A is row_count x width, B is width x column_count. */
-  double *a_panel, *b_panel;
+  /* Double-buffered received panels (only when the grid dimension they
+   * travel along is > 1): A is row_count x width, B width x column_count. */
+  double *a_panels[2], *b_panels[2];
+  /* The panel broadcasts in flight: [buffer][A, B]. */
+  MPI_Request requests[2][2];
+  int progress_error;  /* first MPI error code seen by the progress callback */
+  parkit_gemm gemm;    /* blocked variant: the engine and its buffers */
+  double memory_bytes; /* matmul_memory_bytes for this rank */
   /* Verification vectors, each of length n. */
   double *x;
   double *b_times_x;     /* [B x | |B| |x|] */
@@ -198,6 +259,16 @@ static parkit_range row_block_rows(const matmul_state *state,
 
 /* ---- validate and memory_bytes ----------------------------------------- */
 
+/* "auto|avx2|portable": the --microkernel choices this CPU can run. */
+static void supported_microkernels(char *text, size_t size) {
+  text[0] = '\0';
+  for (size_t i = 0; i < sizeof microkernel_choices / sizeof(int); ++i)
+    if (parkit_gemm_supported(microkernel_choices[i]))
+      snprintf(text + strlen(text), size - strlen(text), "%s%s",
+               text[0] != '\0' ? "|" : "",
+               parkit_gemm_name(microkernel_choices[i]));
+}
+
 static int matmul_validate(const parkit_context *ctx,
                            const parkit_value *options, char *message,
                            size_t message_size) {
@@ -216,9 +287,39 @@ static int matmul_validate(const parkit_context *ctx,
              n, ctx->size, grid.rows, grid.columns, largest);
     return -1;
   }
+  parkit_gemm_microkernel microkernel =
+      microkernel_choices[options[OPTION_MICROKERNEL].choice];
+  if (!parkit_gemm_supported(microkernel)) {
+    char allowed[64];
+    supported_microkernels(allowed, sizeof allowed);
+    snprintf(message, message_size,
+             "--microkernel %s: this CPU lacks the instructions it needs; "
+             "allowed here: %s",
+             parkit_gemm_name(microkernel), allowed);
+    return -1;
+  }
+  /* MPI counts are int: a panel must hold at most INT_MAX doubles. */
+  int64_t width = panel_capacity(n, options[OPTION_BLOCK].integer);
+  int64_t widest_block = parkit_balanced_part(n, grid.rows, 0).end;
+  if (width * widest_block > INT_MAX) {
+    snprintf(message, message_size,
+             "--block %" PRId64 " is too wide for --n %" PRId64
+             ": a panel would exceed %d doubles; use --block <= %" PRId64,
+             options[OPTION_BLOCK].integer, n, INT_MAX,
+             (int64_t)INT_MAX / widest_block);
+    return -1;
+  }
   return 0;
 }
 
+/* The micro-kernel this rank would use (setup agrees on one over ranks). */
+static parkit_gemm_microkernel
+requested_microkernel(const parkit_value *options) {
+  return parkit_gemm_resolve(
+      microkernel_choices[options[OPTION_MICROKERNEL].choice]);
+}
+
+/* Bytes of everything setup allocates; the formula is in the header. */
 static double matmul_memory_bytes(const parkit_context *ctx,
                                   const parkit_value *options) {
   int64_t n = options[OPTION_N].integer;
@@ -229,22 +330,29 @@ static double matmul_memory_bytes(const parkit_context *ctx,
     grid = (process_grid){1, 1, 0, 0};
   parkit_range rows = parkit_balanced_part(n, grid.rows, grid.row);
   parkit_range columns = parkit_balanced_part(n, grid.columns, grid.column);
-  double row_count = (double)(rows.end - rows.begin);
-  double column_count = (double)(columns.end - columns.begin);
-  double width = (double)panel_capacity(n, options[OPTION_BLOCK].integer);
-  double blocks = 3.0 * row_count * column_count;
-  double panels = width * (row_count + column_count);
+  int64_t row_count = rows.end - rows.begin;
+  int64_t column_count = columns.end - columns.begin;
+  int64_t width = panel_capacity(n, options[OPTION_BLOCK].integer);
+  double blocks = 3.0 * (double)row_count * (double)column_count;
+  double a_panels =
+      grid.columns > 1 ? 2.0 * (double)row_count * (double)width : 0.0;
+  double b_panels =
+      grid.rows > 1 ? 2.0 * (double)width * (double)column_count : 0.0;
   double vectors = 7.0 * (double)n; /* x, b_times_x, verify_result */
-  return sizeof(double) * (blocks + panels + vectors);
+  double engine = 0.0;
+  if (options[OPTION_VARIANT].choice == VARIANT_BLOCKED)
+    engine = parkit_gemm_workspace_bytes(requested_microkernel(options),
+                                         ctx->threads, row_count, column_count,
+                                         width);
+  return sizeof(double) * (blocks + a_panels + b_panels + vectors) + engine;
 }
 
 /* ---- setup and teardown ------------------------------------------------ */
 
-/* Fills this rank's blocks of A and B from the hash and zeroes C, inside the
- * same row-block split the multiply uses so pages land near their thread. */
+/* Fills this rank's blocks of A and B from the hash and zeroes C, inside
+ * row blocks so pages land near the threads that touch them first. */
 static void initialise_blocks(matmul_state *state) {
   const int64_t columns = state->column_count;
-  const int64_t panel_width = panel_capacity(state->n, state->block);
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
     parkit_range local = row_block_rows(state, row_block);
@@ -258,8 +366,6 @@ static void initialise_blocks(matmul_state *state) {
         state->b[i * columns + j] = uniform_entry(b_key, global_column);
         state->c[i * columns + j] = 0.0;
       }
-      memset(state->a_panel + i * panel_width, 0,
-             sizeof(double) * (size_t)panel_width);
     }
   }
 }
@@ -277,12 +383,40 @@ static void matmul_teardown(void *opaque_state) {
   free(state->a);
   free(state->b);
   free(state->c);
-  free(state->a_panel);
-  free(state->b_panel);
+  for (int buffer = 0; buffer < 2; ++buffer) {
+    free(state->a_panels[buffer]);
+    free(state->b_panels[buffer]);
+  }
+  parkit_gemm_free(&state->gemm);
   free(state->x);
   free(state->b_times_x);
   free(state->verify_result);
   free(state);
+}
+
+static int allocate_buffers(matmul_state *state) {
+  size_t block_size = (size_t)state->row_count * (size_t)state->column_count;
+  int64_t width = panel_capacity(state->n, state->block);
+  size_t n = (size_t)state->n;
+  PARKIT_ALLOCATE(state->a, block_size);
+  PARKIT_ALLOCATE(state->b, block_size);
+  PARKIT_ALLOCATE(state->c, block_size);
+  for (int buffer = 0; buffer < 2; ++buffer) {
+    if (state->grid.columns > 1)
+      PARKIT_ALLOCATE(state->a_panels[buffer],
+                      (size_t)(state->row_count * width));
+    if (state->grid.rows > 1)
+      PARKIT_ALLOCATE(state->b_panels[buffer],
+                      (size_t)(width * state->column_count));
+  }
+  if (state->variant == VARIANT_BLOCKED)
+    PARKIT_CALL(parkit_gemm_init(&state->gemm, state->microkernel,
+                                 state->context.threads, state->row_count,
+                                 state->column_count, width));
+  PARKIT_ALLOCATE(state->x, n);
+  PARKIT_ALLOCATE(state->b_times_x, 2 * n);
+  PARKIT_ALLOCATE(state->verify_result, 4 * n);
+  return 0;
 }
 
 /* Everything setup does; on failure the caller frees what was made. */
@@ -292,6 +426,8 @@ static int setup_state(matmul_state *state, const parkit_context *ctx,
   state->n = options[OPTION_N].integer;
   state->block = options[OPTION_BLOCK].integer;
   state->variant = options[OPTION_VARIANT].choice;
+  state->broadcast = options[OPTION_BROADCAST].choice;
+  state->memory_bytes = matmul_memory_bytes(ctx, options);
   PARKIT_CALL(make_process_grid(ctx, &state->grid));
   PARKIT_CHECK(state->n >= state->grid.rows && state->n >= state->grid.columns,
                "--n %" PRId64 " is smaller than the %dx%d process grid",
@@ -303,24 +439,21 @@ static int setup_state(matmul_state *state, const parkit_context *ctx,
   state->row_count = state->rows.end - state->rows.begin;
   state->column_count = state->columns.end - state->columns.begin;
 
+  /* Collective: under auto, every rank runs the best micro-kernel all of
+   * them support (the codes grow with capability), so the recorded
+   * micro-kernel is the one that ran everywhere. */
+  int microkernel = (int)requested_microkernel(options);
+  PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &microkernel, 1, MPI_INT, MPI_MIN,
+                                ctx->comm));
+  state->microkernel = (parkit_gemm_microkernel)microkernel;
+
   /* Collective: ranks sharing a grid row (column) form one communicator,
    * ordered by grid column (row) so a panel's root is its owner's index. */
   PARKIT_MPI_CALL(MPI_Comm_split(ctx->comm, state->grid.row, state->grid.column,
                                  &state->row_communicator));
   PARKIT_MPI_CALL(MPI_Comm_split(ctx->comm, state->grid.column, state->grid.row,
                                  &state->column_communicator));
-
-  size_t block_size = (size_t)state->row_count * (size_t)state->column_count;
-  size_t width = (size_t)panel_capacity(state->n, state->block);
-  size_t n = (size_t)state->n;
-  PARKIT_ALLOCATE(state->a, block_size);
-  PARKIT_ALLOCATE(state->b, block_size);
-  PARKIT_ALLOCATE(state->c, block_size);
-  PARKIT_ALLOCATE(state->a_panel, (size_t)state->row_count * width);
-  PARKIT_ALLOCATE(state->b_panel, width * (size_t)state->column_count);
-  PARKIT_ALLOCATE(state->x, n);
-  PARKIT_ALLOCATE(state->b_times_x, 2 * n);
-  PARKIT_ALLOCATE(state->verify_result, 4 * n);
+  PARKIT_CALL(allocate_buffers(state));
   initialise_blocks(state);
   return 0;
 }
@@ -332,6 +465,9 @@ static int matmul_setup(const parkit_context *ctx, const parkit_value *options,
   memset(state, 0, sizeof *state);
   state->row_communicator = MPI_COMM_NULL;
   state->column_communicator = MPI_COMM_NULL;
+  for (int buffer = 0; buffer < 2; ++buffer)
+    for (int operand = 0; operand < 2; ++operand)
+      state->requests[buffer][operand] = MPI_REQUEST_NULL;
   if (setup_state(state, ctx, options) != 0) {
     matmul_teardown(state);
     return -1;
@@ -342,224 +478,169 @@ static int matmul_setup(const parkit_context *ctx, const parkit_value *options,
 
 /* ---- the local multiply ------------------------------------------------- */
 
-/* C (rows x columns) += A panel (rows x width) * B panel (width x columns),
- * all row-major and contiguous. */
-typedef struct panel_product {
-  int64_t columns, width;
-  const double *a_panel, *b_panel;
-  double *c;
-} panel_product;
-
-/* Reference: the plain triple loop, one dot product per entry of C. */
-static void multiply_rows_reference(const panel_product *product,
-                                    parkit_range rows) {
-  const int64_t columns = product->columns, width = product->width;
-  for (int64_t i = rows.begin; i < rows.end; ++i)
-    for (int64_t j = 0; j < columns; ++j) {
-      double sum = product->c[i * columns + j];
-      for (int64_t k = 0; k < width; ++k)
-        sum +=
-            product->a_panel[i * width + k] * product->b_panel[k * columns + j];
-      product->c[i * columns + j] = sum;
-    }
-}
-
-/* Rows [row, row + 4) of C, columns j_range, inner indices k_range. Four
- * steps of k at a time: each element of C is loaded and stored once per
- * sixteen multiply-adds, each B element loaded feeds four rows, and the j
- * loop is a unit-stride vector loop. Every C entry still accumulates its
- * products in increasing k, one rounding per multiply-add. */
-static void update_four_rows(const panel_product *product, int64_t row,
-                             parkit_range k_range, parkit_range j_range) {
-  const int64_t columns = product->columns, width = product->width;
-  const double *a0 = product->a_panel + row * width;
-  const double *a1 = a0 + width, *a2 = a1 + width, *a3 = a2 + width;
-  double *c0 = product->c + row * columns;
-  double *c1 = c0 + columns, *c2 = c1 + columns, *c3 = c2 + columns;
-  int64_t k = k_range.begin;
-  for (; k + 4 <= k_range.end; k += 4) {
-    const double *b0 = product->b_panel + k * columns;
-    const double *b1 = b0 + columns, *b2 = b1 + columns, *b3 = b2 + columns;
-    const double a00 = a0[k], a01 = a0[k + 1], a02 = a0[k + 2], a03 = a0[k + 3];
-    const double a10 = a1[k], a11 = a1[k + 1], a12 = a1[k + 2], a13 = a1[k + 3];
-    const double a20 = a2[k], a21 = a2[k + 1], a22 = a2[k + 2], a23 = a2[k + 3];
-    const double a30 = a3[k], a31 = a3[k + 1], a32 = a3[k + 2], a33 = a3[k + 3];
-#pragma omp simd
-    for (int64_t j = j_range.begin; j < j_range.end; ++j) {
-      const double b0j = b0[j], b1j = b1[j], b2j = b2[j], b3j = b3[j];
-      double sum0 = c0[j], sum1 = c1[j], sum2 = c2[j], sum3 = c3[j];
-      sum0 += a00 * b0j;
-      sum1 += a10 * b0j;
-      sum2 += a20 * b0j;
-      sum3 += a30 * b0j;
-      sum0 += a01 * b1j;
-      sum1 += a11 * b1j;
-      sum2 += a21 * b1j;
-      sum3 += a31 * b1j;
-      sum0 += a02 * b2j;
-      sum1 += a12 * b2j;
-      sum2 += a22 * b2j;
-      sum3 += a32 * b2j;
-      sum0 += a03 * b3j;
-      sum1 += a13 * b3j;
-      sum2 += a23 * b3j;
-      sum3 += a33 * b3j;
-      c0[j] = sum0;
-      c1[j] = sum1;
-      c2[j] = sum2;
-      c3[j] = sum3;
-    }
-  }
-  for (; k < k_range.end; ++k) {
-    const double *b = product->b_panel + k * columns;
-    const double a0k = a0[k], a1k = a1[k], a2k = a2[k], a3k = a3[k];
-#pragma omp simd
-    for (int64_t j = j_range.begin; j < j_range.end; ++j) {
-      const double bj = b[j];
-      c0[j] += a0k * bj;
-      c1[j] += a1k * bj;
-      c2[j] += a2k * bj;
-      c3[j] += a3k * bj;
-    }
-  }
-}
-
-/* The same for the one to three rows left over at the end of a row block. */
-static void update_one_row(const panel_product *product, int64_t row,
-                           parkit_range k_range, parkit_range j_range) {
-  const int64_t columns = product->columns, width = product->width;
-  const double *a = product->a_panel + row * width;
-  double *c = product->c + row * columns;
-  for (int64_t k = k_range.begin; k < k_range.end; ++k) {
-    const double *b = product->b_panel + k * columns;
-    const double ak = a[k];
-#pragma omp simd
-    for (int64_t j = j_range.begin; j < j_range.end; ++j)
-      c[j] += ak * b[j];
-  }
-}
-
-/* Blocked: walk B in INNER_BLOCK x COLUMN_BLOCK sub-panels that stay in L2
- * and pass every 4-row tile of this row block over each. */
-static void multiply_rows_blocked(const panel_product *product,
-                                  parkit_range rows) {
-  for (int64_t j0 = 0; j0 < product->columns; j0 += COLUMN_BLOCK) {
-    parkit_range j_range = {j0, j0 + COLUMN_BLOCK};
-    if (j_range.end > product->columns)
-      j_range.end = product->columns;
-    for (int64_t k0 = 0; k0 < product->width; k0 += INNER_BLOCK) {
-      parkit_range k_range = {k0, k0 + INNER_BLOCK};
-      if (k_range.end > product->width)
-        k_range.end = product->width;
-      int64_t row = rows.begin;
-      for (; row + 4 <= rows.end; row += 4)
-        update_four_rows(product, row, k_range, j_range);
-      for (; row < rows.end; ++row)
-        update_one_row(product, row, k_range, j_range);
-    }
-  }
-}
-
-/* C += A panel * B panel with the threads splitting C's rows: each thread
- * writes only its own rows of C and reads its rows of the A panel. */
-static void multiply_panel(const matmul_state *state,
-                           const panel_product *product) {
-#pragma omp parallel for schedule(static)
-  for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    parkit_range rows = row_block_rows(state, row_block);
-    if (state->variant == VARIANT_REFERENCE)
-      multiply_rows_reference(product, rows);
-    else
-      multiply_rows_blocked(product, rows);
-  }
-}
-
-/* ---- run: SUMMA --------------------------------------------------------- */
-
-/* MPI_Bcast counts are int; panels of huge matrices can hold more. */
-static int broadcast_doubles(double *buffer, size_t count, int root,
-                             MPI_Comm communicator) {
-  const size_t chunk = (size_t)1 << 30;
-  for (size_t done = 0; done < count; done += chunk) {
-    size_t part = count - done < chunk ? count - done : chunk;
-    PARKIT_MPI_CALL(
-        MPI_Bcast(buffer + done, (int)part, MPI_DOUBLE, root, communicator));
-  }
-  return 0;
-}
-
-/* Copies local columns [first_column, first_column + width) of A into the
- * contiguous row_count x width A panel. */
-static void pack_a_panel(matmul_state *state, int64_t first_column,
-                         int64_t width) {
-  const int64_t columns = state->column_count;
+/* Reference: C += A panel B panel with the plain triple loop, one dot
+ * product per entry of C; the threads split C's rows. */
+static void multiply_reference(const matmul_state *state,
+                               const summa_step *step) {
+  const int64_t columns = state->column_count, width = step->width;
+  double *c = state->c;
 #pragma omp parallel for schedule(static)
   for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
     parkit_range rows = row_block_rows(state, row_block);
     for (int64_t i = rows.begin; i < rows.end; ++i)
-      memcpy(state->a_panel + i * width, state->a + i * columns + first_column,
-             sizeof(double) * (size_t)width);
+      for (int64_t j = 0; j < columns; ++j) {
+        double sum = c[i * columns + j];
+        for (int64_t k = 0; k < width; ++k)
+          sum += step->a[i * step->lda + k] * step->b[k * step->ldb + j];
+        c[i * columns + j] = sum;
+      }
   }
 }
 
-static void zero_c(matmul_state *state) {
-  const int64_t columns = state->column_count;
-#pragma omp parallel for schedule(static)
-  for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
-    parkit_range rows = row_block_rows(state, row_block);
-    memset(state->c + rows.begin * columns, 0,
-           sizeof(double) * (size_t)((rows.end - rows.begin) * columns));
-  }
+/* The engine's progress callback (OpenMP thread 0 only, FUNNELED): lets
+ * Open MPI move the next panels, which it does only inside MPI calls. */
+static void test_broadcasts(void *opaque_state) {
+  matmul_state *state = opaque_state;
+  int done = 0;
+  int code = MPI_Testall(4, &state->requests[0][0], &done, MPI_STATUSES_IGNORE);
+  if (code != MPI_SUCCESS && state->progress_error == MPI_SUCCESS)
+    state->progress_error = code;
 }
+
+/* C (+)= the step's A panel times its B panel; the first step overwrites C,
+ * so no pass zeroes it. */
+static int multiply_step(matmul_state *state, const summa_step *step,
+                         bool first) {
+  if (state->variant == VARIANT_REFERENCE) {
+    if (first)
+      memset(state->c, 0,
+             sizeof(double) * (size_t)(state->row_count * state->column_count));
+    multiply_reference(state, step);
+    return 0;
+  }
+  /* One rank has no broadcasts to progress. */
+  bool test =
+      state->broadcast == BROADCAST_IBCAST_TEST && state->context.size > 1;
+  parkit_gemm_multiply(&state->gemm, state->row_count, state->column_count,
+                       step->width, step->a, step->lda, step->b, step->ldb,
+                       state->c, state->column_count, !first,
+                       test ? test_broadcasts : NULL, state);
+  if (state->progress_error != MPI_SUCCESS) {
+    parkit_error_mpi(__FILE__, __LINE__, "MPI_Testall", state->progress_error);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- run: SUMMA --------------------------------------------------------- */
 
 /* The panel starting at global k0: as wide as --block allows without
  * crossing from one owner of A's columns or B's rows to the next. */
-static int64_t panel_width(const matmul_state *state, int64_t k0) {
-  int a_owner = parkit_balanced_owner(state->n, state->grid.columns, k0);
-  int b_owner = parkit_balanced_owner(state->n, state->grid.rows, k0);
+static summa_step plan_step(const matmul_state *state, int64_t k0) {
+  summa_step step = {.k0 = k0};
+  step.a_owner = parkit_balanced_owner(state->n, state->grid.columns, k0);
+  step.b_owner = parkit_balanced_owner(state->n, state->grid.rows, k0);
   int64_t end = k0 + state->block;
   int64_t a_end =
-      parkit_balanced_part(state->n, state->grid.columns, a_owner).end;
-  int64_t b_end = parkit_balanced_part(state->n, state->grid.rows, b_owner).end;
+      parkit_balanced_part(state->n, state->grid.columns, step.a_owner).end;
+  int64_t b_end =
+      parkit_balanced_part(state->n, state->grid.rows, step.b_owner).end;
   if (a_end < end)
     end = a_end;
   if (b_end < end)
     end = b_end;
   if (state->n < end)
     end = state->n;
-  return end - k0;
+  step.width = end - k0;
+  return step;
 }
 
+/* Copies local columns [first_column, first_column + width) of A into the
+ * contiguous row_count x width panel. */
+static void pack_a_panel(const matmul_state *state, int64_t first_column,
+                         int64_t width, double *panel) {
+  const int64_t columns = state->column_count;
+#pragma omp parallel for schedule(static)
+  for (int64_t row_block = 0; row_block < row_block_count(state); ++row_block) {
+    parkit_range rows = row_block_rows(state, row_block);
+    for (int64_t i = rows.begin; i < rows.end; ++i)
+      memcpy(panel + i * width, state->a + i * columns + first_column,
+             sizeof(double) * (size_t)width);
+  }
+}
+
+/* Sets where the step's panels are read from and starts their broadcasts
+ * into buffer `buffer` (blocking under --broadcast bcast). Panels owned here
+ * are read in place from the blocks; a grid dimension of 1 broadcasts
+ * nothing. Collective over the row and column communicators. */
+static int start_step(matmul_state *state, summa_step *step, int buffer) {
+  MPI_Request *requests = state->requests[buffer];
+  const bool blocking = state->broadcast == BROADCAST_BCAST;
+  int64_t a_count = state->row_count * step->width;
+  int64_t b_count = step->width * state->column_count;
+  bool owns_a = state->grid.column == step->a_owner;
+  bool owns_b = state->grid.row == step->b_owner;
+  const double *a_block = state->a + (step->k0 - state->columns.begin);
+  const double *b_block =
+      state->b + (step->k0 - state->rows.begin) * state->column_count;
+
+  step->a = a_block;
+  step->lda = state->column_count;
+  if (state->grid.columns > 1) {
+    double *panel = state->a_panels[buffer];
+    if (owns_a)
+      pack_a_panel(state, step->k0 - state->columns.begin, step->width, panel);
+    step->a = panel;
+    step->lda = step->width;
+    if (blocking)
+      PARKIT_MPI_CALL(MPI_Bcast(panel, (int)a_count, MPI_DOUBLE, step->a_owner,
+                                state->row_communicator));
+    else
+      PARKIT_MPI_CALL(MPI_Ibcast(panel, (int)a_count, MPI_DOUBLE, step->a_owner,
+                                 state->row_communicator, &requests[0]));
+  }
+
+  step->b = b_block;
+  step->ldb = state->column_count;
+  if (state->grid.rows > 1) {
+    /* B's rows are contiguous in the owner's block: it sends in place. */
+    double *panel = owns_b ? (double *)b_block : state->b_panels[buffer];
+    step->b = panel;
+    if (blocking)
+      PARKIT_MPI_CALL(MPI_Bcast(panel, (int)b_count, MPI_DOUBLE, step->b_owner,
+                                state->column_communicator));
+    else
+      PARKIT_MPI_CALL(MPI_Ibcast(panel, (int)b_count, MPI_DOUBLE, step->b_owner,
+                                 state->column_communicator, &requests[1]));
+  }
+  return 0;
+}
+
+static int finish_step(matmul_state *state, int buffer) {
+  PARKIT_MPI_CALL(MPI_Waitall(2, state->requests[buffer], MPI_STATUSES_IGNORE));
+  return 0;
+}
+
+/* SUMMA with double buffering: step s + 1's panels are in flight while
+ * step s multiplies. */
 static int matmul_run(void *opaque_state) {
   matmul_state *state = opaque_state;
-  zero_c(state);
-  int64_t width = 0;
-  for (int64_t k0 = 0; k0 < state->n; k0 += width) {
-    width = panel_width(state, k0);
-    int a_owner = parkit_balanced_owner(state->n, state->grid.columns, k0);
-    int b_owner = parkit_balanced_owner(state->n, state->grid.rows, k0);
-
-    if (state->grid.column == a_owner)
-      pack_a_panel(state, k0 - state->columns.begin, width);
-    PARKIT_CALL(broadcast_doubles(state->a_panel,
-                                  (size_t)(state->row_count * width), a_owner,
-                                  state->row_communicator));
-
-    /* B's rows are already contiguous in the owner's block: it broadcasts
-     * them in place instead of copying them into the panel first. */
-    double *b_panel = state->b_panel;
-    if (state->grid.row == b_owner)
-      b_panel = state->b + (k0 - state->rows.begin) * state->column_count;
-    PARKIT_CALL(broadcast_doubles(b_panel,
-                                  (size_t)(width * state->column_count),
-                                  b_owner, state->column_communicator));
-
-    panel_product product = {.columns = state->column_count,
-                             .width = width,
-                             .a_panel = state->a_panel,
-                             .b_panel = b_panel,
-                             .c = state->c};
-    multiply_panel(state, &product);
+  state->progress_error = MPI_SUCCESS;
+  summa_step steps[2];
+  steps[0] = plan_step(state, 0);
+  PARKIT_CALL(start_step(state, &steps[0], 0));
+  for (int64_t s = 0;; ++s) {
+    int buffer = (int)(s % 2);
+    summa_step *current = &steps[buffer];
+    PARKIT_CALL(finish_step(state, buffer));
+    int64_t next_k0 = current->k0 + current->width;
+    if (next_k0 < state->n) {
+      steps[1 - buffer] = plan_step(state, next_k0);
+      PARKIT_CALL(start_step(state, &steps[1 - buffer], 1 - buffer));
+    }
+    PARKIT_CALL(multiply_step(state, current, s == 0));
+    if (next_k0 >= state->n)
+      break;
   }
   return 0;
 }
@@ -687,6 +768,21 @@ static int matmul_verify(void *opaque_state, parkit_outputs *outputs,
                                   "of C x"));
   PARKIT_CALL(parkit_output_real(outputs, "c_sum", c_sum, "1",
                                  "sum of all entries of C"));
+  /* Collective: the largest rank's allocation, for comparing with the
+   * largest peak resident size in the result file. */
+  double memory_bytes = state->memory_bytes;
+  PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &memory_bytes, 1, MPI_DOUBLE,
+                                MPI_MAX, state->context.comm));
+  PARKIT_CALL(parkit_output_integer(
+      outputs, "memory_bytes", (int64_t)memory_bytes, "bytes",
+      "largest allocation of any rank (blocks, panel buffers, GEMM packing "
+      "buffers, verification vectors)"));
+  int64_t microkernel =
+      state->variant == VARIANT_REFERENCE ? -1 : (int64_t)state->microkernel;
+  PARKIT_CALL(parkit_output_integer(
+      outputs, "microkernel", microkernel, "1",
+      "GEMM micro-kernel that ran on every rank: 0 portable, 1 avx2, "
+      "2 avx512, -1 none (--variant reference)"));
   return 0;
 }
 
