@@ -69,7 +69,8 @@ def test_runs_has_one_row_per_run_and_the_documented_columns():
 
 def test_problem_groups_match_the_kernel_options():
     runs = load_results(os.path.join(RESULTS, "matmul")).runs
-    assert set(runs["problem"]) == {"block=32 n=211 variant=blocked"}
+    assert set(runs["problem"]) == {
+        "block=32 broadcast=ibcast-test microkernel=auto n=211 variant=blocked"}
     totals = runs["peak_resident_bytes_total"]
     assert (totals >= runs["peak_resident_bytes_max"]).all() and \
         (runs["peak_resident_bytes_max"] > 2**20).all()

@@ -42,7 +42,8 @@ def test_table_groups_runs_and_names_bad_files(campaign):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"{len(good)} result files read, 2 skipped, 1 unfinished" in out
-    assert "matmul  block=32 n=211 variant=blocked" in out
+    assert ("matmul  block=32 broadcast=ibcast-test microkernel=auto n=211 "
+            "variant=blocked") in out
     assert "montecarlo  class=S estimate=ep" in out
     rows = [l for l in out.splitlines() if l.startswith("  ") and "x" in l
             and l.split()[0] in ("threads", "ranks", "hybrid")]
