@@ -98,6 +98,15 @@ static int read_text(file_reader *reader, hid_t object, const char *name,
   return 0;
 }
 
+/* The stored type class of an open attribute (H5T_NO_CLASS if unknown). */
+static H5T_class_t attribute_class(hid_t attribute) {
+  hid_t stored = H5Aget_type(attribute);
+  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
+  if (stored >= 0)
+    H5Tclose(stored);
+  return kind;
+}
+
 /* Reads the integer or floating-point attribute `name`, converted to
  * `memory_type` (H5T_NATIVE_INT64 or H5T_NATIVE_DOUBLE). */
 static int read_number(file_reader *reader, hid_t object, const char *name,
@@ -105,10 +114,7 @@ static int read_number(file_reader *reader, hid_t object, const char *name,
   hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
   if (attribute < 0)
     return fail(reader, "attribute '%s' is missing", name);
-  hid_t stored = H5Aget_type(attribute);
-  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
-  if (stored >= 0)
-    H5Tclose(stored);
+  H5T_class_t kind = attribute_class(attribute);
   herr_t status = kind == H5T_INTEGER || kind == H5T_FLOAT
                       ? H5Aread(attribute, memory_type, value)
                       : -1;
@@ -128,10 +134,7 @@ static int format_value(file_reader *reader, const char *name, char *text,
   hid_t attribute = H5Aopen(reader->file, name, H5P_DEFAULT);
   if (attribute < 0)
     return fail(reader, "attribute '%s' is missing", name);
-  hid_t stored = H5Aget_type(attribute);
-  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
-  if (stored >= 0)
-    H5Tclose(stored);
+  H5T_class_t kind = attribute_class(attribute);
   H5Aclose(attribute);
   if (kind == H5T_STRING)
     return read_text(reader, reader->file, name, text, size);
