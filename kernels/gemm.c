@@ -24,10 +24,11 @@ typedef struct microkernel_entry {
 /* Cache blocks per micro-kernel (elements), for a core with 32..48 KiB L1d,
  * 1 MiB L2 and a share of a 32 MiB L3 (AMD EPYC Zen 4/5; also fits Intel
  * cores since Skylake-SP):
- *  - kc: the kc x nr B micro-panel is reused from L1 by every ir step:
- *    AVX-512 256 x 16 x 8 B = 32 KiB, AVX2 256 x 8 x 8 B = 16 KiB; the A
- *    micro-panel streams past it from L2 with a software prefetch. A larger
- *    kc also means fewer read-modify-write passes over C (one per slice).
+ *  - kc: 256, the depth of one micro-panel pass; a larger kc also means
+ *    fewer read-modify-write passes over C (one per slice). The AVX-512
+ *    kc x nr B micro-panel (256 x 32 x 8 B = 64 KiB) is larger than L1:
+ *    measured, the 6 x 32 tile still beat 12 x 16 (32 KiB, fits L1) by
+ *    4-7% on Zen 4, where the load slots, not L1 hits, were the limit.
  *  - mc: the mc x kc A block stays in L2 while the jr loop streams over it:
  *    AVX-512 192 x 256 x 8 B = 384 KiB, well inside 1 MiB with room for the
  *    B micro-panels and C tiles passing through.
@@ -35,8 +36,8 @@ typedef struct microkernel_entry {
  *    8 MiB, a quarter of it, so one panel covers n up to 4096 and each A
  *    block is packed once per kc slice. Wider products are cut into equal
  *    panels (see column_panel), never a full one plus a sliver.
- * On the 2-core EPYC here kc in 192..512 and mc in 96..576 were within the
- * noise of each other (bench/gemm.sh; README.md has the figures). */
+ * On the 2-core EPYC here (Zen 4) kc in 128..512 and mc in 96..576 were
+ * within 3% of each other (bench/gemm.sh; README.md has the figures). */
 static const microkernel_entry microkernels[] = {
     [PARKIT_GEMM_PORTABLE] = {"portable",
                               parkit_gemm_kernel_portable,
@@ -100,16 +101,20 @@ static int64_t smaller(int64_t x, int64_t y) {
 }
 
 /* Doubles of the shared B panel and of one thread's A block (rounded up to
- * whole 64-byte lines so the threads' blocks never share a line). */
+ * whole 64-byte lines so the threads' blocks never share a line). Packing
+ * pads a panel to whole micro-panels, so the widths are rounded up to nr
+ * (mr) after capping at nc (mc): nc need not be a multiple of nr. */
 static size_t b_pack_doubles(parkit_gemm_blocking blocking, int64_t max_n,
                              int64_t max_k) {
-  return (size_t)(smaller(blocking.kc, max_k) *
-                  smaller(blocking.nc, round_up(max_n, blocking.nr)));
+  int64_t width =
+      round_up(smaller(blocking.nc, round_up(max_n, blocking.nr)), blocking.nr);
+  return (size_t)(smaller(blocking.kc, max_k) * width);
 }
 
 static size_t a_pack_doubles(parkit_gemm_blocking blocking, int64_t max_m,
                              int64_t max_k) {
-  int64_t mc = smaller(blocking.mc, round_up(max_m, blocking.mr));
+  int64_t mc =
+      round_up(smaller(blocking.mc, round_up(max_m, blocking.mr)), blocking.mr);
   return (size_t)round_up(mc * smaller(blocking.kc, max_k), 8);
 }
 

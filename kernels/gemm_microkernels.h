@@ -21,14 +21,17 @@ typedef void (*parkit_gemm_kernel_function)(int64_t kc, const double *a,
                                             const double *b, double *c,
                                             int64_t ldc, bool accumulate);
 
-/* Micro-tile shapes. AVX-512: 12 rows x 2 zmm = 24 accumulators, enough
+/* Micro-tile shapes. AVX-512: 6 rows x 4 zmm = 24 accumulators, enough
  * independent FMA chains for 2 pipes x 4 cycles latency (8) three times over,
- * leaving 8 of the 32 zmm registers for B and the A broadcast. AVX2: 6 rows x
+ * leaving 8 of the 32 zmm registers for B and the A broadcast. Per step of k
+ * it loads 4 zmm of B and broadcasts 6 entries of A for 24 FMAs; 12 x 16 (12
+ * broadcasts, 2 loads) ran at 0.88-0.92 of OpenBLAS on Zen 4, 8 x 24 at 0.93,
+ * 6 x 32 at 0.955-0.99 (bench/gemm.sh, quiet machine). AVX2: 6 rows x
  * 2 ymm = 12 accumulators of the 16 ymm registers. Portable: 4 x 8, small
  * enough that a compiler keeps it in registers on any 64-bit target. */
 enum {
-  PARKIT_GEMM_AVX512_MR = 12,
-  PARKIT_GEMM_AVX512_NR = 16,
+  PARKIT_GEMM_AVX512_MR = 6,
+  PARKIT_GEMM_AVX512_NR = 32,
   PARKIT_GEMM_AVX2_MR = 6,
   PARKIT_GEMM_AVX2_NR = 8,
   PARKIT_GEMM_PORTABLE_MR = 4,
