@@ -26,8 +26,10 @@ def _seconds(value):
 
 
 def _micro(value):
-    return "n/a" if value is None or not math.isfinite(value) \
-        else f"{value:.3g} us"
+    """A time given in microseconds, in us or ms."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value / 1e3:.3g} ms" if value >= 1e3 else f"{value:.3g} us"
 
 
 def _bytes(value):
