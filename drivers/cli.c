@@ -255,13 +255,13 @@ static void print_option_table(FILE *stream, const parkit_option *options,
     const parkit_option *option = &options[i];
     char allowed[160];
     parkit_option_describe(option, allowed, sizeof allowed);
-    fprintf(stream, "  --%-10s %-8s default %-10s %s\n", option->name,
+    fprintf(stream, "  --%-13s %-8s default %-11s %s\n", option->name,
             type_name(option->type),
             option->default_value                ? option->default_value
             : option->type == PARKIT_OPTION_FLAG ? "off"
                                                  : "(see text)",
             option->help);
-    fprintf(stream, "  %-21s allowed: %s\n", "", allowed);
+    fprintf(stream, "  %-24s allowed: %s\n", "", allowed);
   }
 }
 

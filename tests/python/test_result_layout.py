@@ -184,3 +184,19 @@ def test_readme_pandas_snippet_loads_one_row_per_run():
     assert set(runs["mode"]) == {"threads", "ranks", "hybrid"}
     assert len(namespace["summary"]) == len(FILES)
     assert len(namespace["timings"]) == sum(runs.repetitions * runs.ranks)
+
+
+def test_no_kernel_option_is_named_like_a_root_attribute():
+    """Kernel options become root attributes (and `<name>_unit`): a name
+    that is already a root attribute (`workers`, `seed`, `rate`, ...) would
+    make the writer fail. Caught here for every kernel, at once."""
+    listing = subprocess.run([BINARY, "list"], capture_output=True, text=True,
+                             check=True).stdout
+    kernels = re.findall(r"^([a-z]+)\s", listing.split("Every kernel")[0],
+                         re.MULTILINE)
+    root = {row["name"] for row in ROOT}
+    for kernel in kernels:
+        for option in kernel_options(kernel):
+            for name in (option, f"{option}_unit"):
+                assert name not in root, \
+                    f"{kernel} --{option}: '{name}' is a root attribute"
