@@ -391,9 +391,14 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   return 0;
 }
 
+/* PATH.tmp: the name a result file has until it is complete. */
+static void temporary_path(const char *path, char *temporary, size_t size) {
+  snprintf(temporary, size, "%s%s", path, PARKIT_TEMPORARY_SUFFIX);
+}
+
 void parkit_result_file_discard(const char *path) {
   char temporary[4096 + 8];
-  snprintf(temporary, sizeof temporary, "%s%s", path, PARKIT_TEMPORARY_SUFFIX);
+  temporary_path(path, temporary, sizeof temporary);
   unlink(temporary); /* absent already: nothing to do */
 }
 
@@ -413,8 +418,7 @@ int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
   int rank = 0;
   PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
   char temporary[4096 + 8];
-  snprintf(temporary, sizeof temporary, "%s%s", record->path,
-           PARKIT_TEMPORARY_SUFFIX);
+  temporary_path(record->path, temporary, sizeof temporary);
   /* A second stop signal from here on removes the unfinished file. */
   parkit_signals_set_temporary_file(temporary);
   hid_t access, file;

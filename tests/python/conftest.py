@@ -27,6 +27,14 @@ def run_parkit(arguments, launcher=None, env=None, timeout=120, cwd=None):
                           env=environment, timeout=timeout, cwd=cwd)
 
 
+def processes_naming(pattern):
+    """PIDs of the processes whose command line matches `pattern` (a
+    regular expression, as `pgrep -f` takes it)."""
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True,
+                           text=True)
+    return [int(p) for p in found.stdout.split() if int(p) != os.getpid()]
+
+
 def mpirun(ranks, *extra):
     return [MPIEXEC, "-np", str(ranks), *extra]
 

@@ -3,13 +3,11 @@ PHASE:RANK:KIND, test only) in every phase and every way a rank can fail,
 in the three modes. Each run must end within the bound (no rank left
 waiting), exit non-zero, print a message naming the rank and the phase,
 leave no parkit process behind and no file under a final result name."""
-import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import mpirun, run_parkit
+from conftest import mpirun, processes_naming, run_parkit
 
 # (id, mode, ranks, threads, fault, what the message says)
 CASES = [
@@ -43,13 +41,6 @@ CASES = [
 BOUND_SECONDS = 60
 
 
-def parkit_processes(marker):
-    """PIDs of processes whose command line names `marker`."""
-    found = subprocess.run(["pgrep", "-f", marker], capture_output=True,
-                           text=True)
-    return [p for p in found.stdout.split() if int(p) != os.getpid()]
-
-
 @pytest.mark.parametrize("mode,ranks,threads,fault,expected",
                          [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_failing_rank_ends_the_job(tmp_path, mode, ranks, threads, fault,
@@ -76,7 +67,7 @@ def test_failing_rank_ends_the_job(tmp_path, mode, ranks, threads, fault,
     leftovers = list(out.glob("*.tmp")) if out.exists() else []
     assert leftovers == [], f"{leftovers}: a failed run left its temporary"
     time.sleep(0.2)  # mpirun has reaped; give the kernel a moment
-    assert parkit_processes(str(tmp_path)) == [], \
+    assert processes_naming(str(tmp_path)) == [], \
         f"parkit processes left after {elapsed:.1f} s"
 
 

@@ -24,7 +24,7 @@ import time
 import h5py
 import pytest
 
-from conftest import BINARY, MPIEXEC, SOURCE_DIR
+from conftest import BINARY, MPIEXEC, SOURCE_DIR, processes_naming
 
 RUNS = 54
 SEED = int(os.environ.get("PARKIT_KILL_SEED", "20261123"))
@@ -66,9 +66,7 @@ def check_complete(path):
 
 
 def rank_processes(marker):
-    found = subprocess.run(["pgrep", "-f", f"{BINARY} .*{marker}"],
-                           capture_output=True, text=True)
-    return [int(p) for p in found.stdout.split()]
+    return processes_naming(f"{BINARY} .*{marker}")
 
 
 def kill(process, mode, how, out):
