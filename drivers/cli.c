@@ -57,6 +57,14 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                                         "(0: never)",
                                 .min = 0,
                                 .max = 31L * 24 * 3600},
+    [PARKIT_COMMON_WRITERS] = {.name = "writers",
+                               .type = PARKIT_OPTION_CHOICE,
+                               .default_value = "all",
+                               .choices = "all|node-leaders",
+                               .unit = "1",
+                               .help = "ranks that write the result file: "
+                                       "all (collective MPI-IO), or one per "
+                                       "node after gathering its ranks' rows"},
     [PARKIT_COMMON_INJECT_FAULT] = {.name = "inject-fault",
                                     .type = PARKIT_OPTION_TEXT,
                                     .default_value = "none",

@@ -29,6 +29,9 @@ typedef enum parkit_command_kind {
   PARKIT_COMMAND_VERSION,
 } parkit_command_kind;
 
+/* --writers: which ranks open the result file (choice indices). */
+enum parkit_writers_choice { PARKIT_WRITERS_ALL, PARKIT_WRITERS_NODE_LEADERS };
+
 /* Options every kernel takes, in this order (indices into command.common). */
 enum parkit_common_option {
   PARKIT_COMMON_THREADS,
@@ -38,6 +41,7 @@ enum parkit_common_option {
   PARKIT_COMMON_OUT,
   PARKIT_COMMON_QUIET,
   PARKIT_COMMON_WATCHDOG,
+  PARKIT_COMMON_WRITERS,
   PARKIT_COMMON_INJECT_FAULT,
   PARKIT_COMMON_COUNT
 };

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "options.h"
 
+#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,46 @@ static int count_cores(const cpu_set_t *cpus) {
   return cores;
 }
 
+/* Compares this rank's mask with those of the other ranks on its node:
+ * sets `bound`, `partly_overlapping_rank`, `same_mask_rank` and
+ * `same_mask_ranks` (placement.h). Collective over the node. */
+static int compare_node_masks(parkit_placement *placement,
+                              const cpu_set_t *node_cpus, int world_rank) {
+  int ranks = placement->node_size;
+  cpu_set_t *masks = NULL;
+  int *world_ranks = NULL;
+  PARKIT_ALLOCATE(masks, ranks);
+  PARKIT_ALLOCATE(world_ranks, ranks);
+  int gathered = MPI_Allgather(&placement->cpus, (int)sizeof(cpu_set_t),
+                               MPI_BYTE, masks, (int)sizeof(cpu_set_t),
+                               MPI_BYTE, placement->node_comm) == MPI_SUCCESS &&
+                 MPI_Allgather(&world_rank, 1, MPI_INT, world_ranks, 1, MPI_INT,
+                               placement->node_comm) == MPI_SUCCESS;
+  placement->bound = !CPU_EQUAL(&placement->cpus, node_cpus);
+  placement->partly_overlapping_rank = -1;
+  placement->same_mask_rank = -1;
+  placement->same_mask_ranks = 1;
+  for (int r = 0; gathered && r < ranks; ++r) {
+    if (r == placement->node_rank)
+      continue;
+    cpu_set_t common;
+    CPU_AND(&common, &masks[r], &placement->cpus);
+    if (CPU_EQUAL(&masks[r], &placement->cpus)) {
+      placement->same_mask_ranks += 1;
+      if (placement->same_mask_rank < 0)
+        placement->same_mask_rank = world_ranks[r];
+    } else if (CPU_COUNT(&common) > 0 &&
+               placement->partly_overlapping_rank < 0) {
+      placement->partly_overlapping_rank = world_ranks[r];
+    }
+  }
+  free(masks);
+  free(world_ranks);
+  PARKIT_CHECK(gathered, "cannot gather the CPU masks of node %s's ranks",
+               placement->host);
+  return 0;
+}
+
 static int find_node(parkit_placement *placement, MPI_Comm world) {
   int world_rank = 0;
   PARKIT_MPI_CALL(MPI_Comm_rank(world, &world_rank));
@@ -74,16 +115,15 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
   PARKIT_MPI_CALL(MPI_Comm_rank(placement->node_comm, &placement->node_rank));
   PARKIT_MPI_CALL(MPI_Comm_size(placement->node_comm, &placement->node_size));
   /* Node leaders number the nodes; everyone learns the count and maximum. */
-  MPI_Comm leaders;
-  PARKIT_MPI_CALL(MPI_Comm_split(world, placement->node_rank == 0 ? 0 : 1,
-                                 world_rank, &leaders));
-  int leader_rank = 0;
-  PARKIT_MPI_CALL(MPI_Comm_rank(leaders, &leader_rank));
-  placement->node_index = leader_rank;
+  bool leader = placement->node_rank == 0;
+  PARKIT_MPI_CALL(MPI_Comm_split(world, leader ? 0 : MPI_UNDEFINED, world_rank,
+                                 &placement->leaders_comm));
+  if (leader)
+    PARKIT_MPI_CALL(
+        MPI_Comm_rank(placement->leaders_comm, &placement->node_index));
   PARKIT_MPI_CALL(
       MPI_Bcast(&placement->node_index, 1, MPI_INT, 0, placement->node_comm));
-  PARKIT_MPI_CALL(MPI_Comm_free(&leaders));
-  int is_leader = placement->node_rank == 0;
+  int is_leader = leader ? 1 : 0;
   PARKIT_MPI_CALL(MPI_Allreduce(&is_leader, &placement->node_count, 1, MPI_INT,
                                 MPI_SUM, world));
   PARKIT_MPI_CALL(MPI_Allreduce(&placement->node_size,
@@ -95,7 +135,9 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
                                 (int)sizeof(cpu_set_t), MPI_BYTE, MPI_BOR,
                                 placement->node_comm));
   placement->node_cores = count_cores(&node_cpus);
-  return 0;
+  parkit_format_cpuset(&node_cpus, placement->node_cpuset_text,
+                       sizeof placement->node_cpuset_text);
+  return compare_node_masks(placement, &node_cpus, world_rank);
 }
 
 /* The CPUs this rank's threads may use. With OMP_PROC_BIND set, libgomp
@@ -125,6 +167,7 @@ static int rank_cpus(cpu_set_t *cpus) {
 int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   memset(placement, 0, sizeof *placement);
   placement->node_comm = MPI_COMM_NULL;
+  placement->leaders_comm = MPI_COMM_NULL;
   PARKIT_CALL(rank_cpus(&placement->cpus));
   placement->cpu_count = CPU_COUNT(&placement->cpus);
   placement->core_count = count_cores(&placement->cpus);
@@ -142,6 +185,8 @@ int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
 void parkit_placement_free(parkit_placement *placement) {
   if (placement->node_comm != MPI_COMM_NULL)
     MPI_Comm_free(&placement->node_comm);
+  if (placement->leaders_comm != MPI_COMM_NULL)
+    MPI_Comm_free(&placement->leaders_comm);
 }
 
 /* OMP_NUM_THREADS: "4", or a nested list "4,2" whose first entry counts. */
@@ -275,12 +320,56 @@ static void warn_oversubscribed(const parkit_command *command, int threads,
   }
 }
 
+/* Ranks stacked on the same cores of a node: masks that partly overlap,
+ * or one mask, narrower than the node, given to more workers than it has
+ * cores (a mask as wide as the node is the oversubscription warning's
+ * case). The lowest such rank says so itself: it knows its host and CPUs.
+ * Collective over `world`. */
+static int warn_stacked_binding(const parkit_placement *placement, int threads,
+                                int rank, MPI_Comm world) {
+  bool partly = placement->partly_overlapping_rank >= 0;
+  bool crowded = placement->bound &&
+                 placement->same_mask_ranks * threads > placement->core_count;
+  int mine = partly || crowded ? rank : INT_MAX, first = 0;
+  PARKIT_MPI_CALL(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, world));
+  if (first != rank)
+    return 0;
+  if (partly)
+    fprintf(stderr,
+            "parkit: warning: on node %s rank %d (CPUs %s) and rank %d are "
+            "bound to some of the same CPUs: they will time-share them.\n",
+            placement->host, rank, placement->cpuset_text,
+            placement->partly_overlapping_rank);
+  else
+    fprintf(stderr,
+            "parkit: warning: on node %s %d ranks (%d and %d%s) are bound to "
+            "the same CPUs %s: %d workers on %d core%s will time-share "
+            "them.\n",
+            placement->host, placement->same_mask_ranks, rank,
+            placement->same_mask_rank,
+            placement->same_mask_ranks > 2 ? ", ..." : "",
+            placement->cpuset_text, placement->same_mask_ranks * threads,
+            placement->core_count, placement->core_count == 1 ? "" : "s");
+  if (threads > 1)
+    fprintf(stderr,
+            "parkit:   another job on the node, or a binding that stacks "
+            "ranks; fix: mpirun --map-by slot:PE=%d --bind-to core, or srun "
+            "--cpus-per-task=%d --cpu-bind=cores\n",
+            threads, threads);
+  else
+    fprintf(stderr, "parkit:   another job on the node, or a binding that "
+                    "stacks ranks; fix: mpirun --map-by core --bind-to core, "
+                    "or srun --cpu-bind=cores\n");
+  return 0;
+}
+
 int parkit_warn_about_placement(const parkit_placement *placement,
                                 const parkit_command *command, int threads,
                                 int argc, char **argv, MPI_Comm world) {
   int rank = 0, ranks = 1;
   PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
   PARKIT_MPI_CALL(MPI_Comm_size(world, &ranks));
+  PARKIT_CALL(warn_stacked_binding(placement, threads, rank, world));
   int thin = placement->core_count < threads ? 1 : 0;
   int thin_ranks = 0, fewest_cores = 0;
   PARKIT_MPI_CALL(

@@ -22,13 +22,26 @@ typedef struct parkit_placement {
   int core_count;                       /* distinct physical cores in it */
   char cpuset_text[PARKIT_CPUSET_TEXT]; /* e.g. "0-3,8" */
   char host[PARKIT_HOST_TEXT];
-  MPI_Comm node_comm;    /* the ranks on this node */
-  int node_rank;         /* this rank's index on its node */
-  int node_size;         /* ranks on this node */
-  int node_index;        /* 0 .. node_count-1, in order of lowest rank */
-  int node_count;        /* nodes in the job */
-  int node_cores;        /* cores in the union of the node's rank masks */
-  int max_ranks_on_node; /* over all nodes */
+  MPI_Comm node_comm; /* the ranks on this node */
+  int node_rank;      /* this rank's index on its node */
+  int node_size;      /* ranks on this node */
+  int node_index;     /* 0 .. node_count-1, in order of lowest rank */
+  int node_count;     /* nodes in the job */
+  int node_cores;     /* cores in the union of the node's rank masks */
+  char node_cpuset_text[PARKIT_CPUSET_TEXT]; /* that union, e.g. "0-15" */
+  int max_ranks_on_node;                     /* over all nodes */
+  /* Ranks on this node bound to the same cores (world ranks, -1 when none):
+   * another rank whose mask partly overlaps this one's, or else the lowest
+   * other rank whose mask equals it; `same_mask_ranks` counts the ranks with
+   * exactly this mask, this one included. `bound`: the mask is narrower than
+   * the node's union of masks. */
+  int partly_overlapping_rank;
+  int same_mask_rank;
+  int same_mask_ranks;
+  bool bound;
+  /* The node leaders (node_rank 0) in world-rank order; MPI_COMM_NULL on
+   * every other rank. World rank 0 is rank 0 here. */
+  MPI_Comm leaders_comm;
 } parkit_placement;
 
 /* Collective over `world`. */
@@ -44,8 +57,10 @@ int parkit_choose_threads(const parkit_command *command,
                           int *threads, char *message, size_t size);
 
 /* Collective. Rank 0 prints to stderr, before any work, the warnings that a
- * launch oversubscribes a node or binds a rank's threads to fewer cores than
- * threads, each with the command line that fixes it. */
+ * launch oversubscribes a node (ranks on the node x threads > its cores) or
+ * binds a rank's threads to fewer cores than threads, each with the command
+ * line that fixes it; the first rank bound to CPUs another rank on its node
+ * is bound to says so too. */
 int parkit_warn_about_placement(const parkit_placement *placement,
                                 const parkit_command *command, int threads,
                                 int argc, char **argv, MPI_Comm world);

@@ -332,8 +332,9 @@ typedef struct run_texts {
 
 static void format_run(const report_run *run, run_texts *texts) {
   const parkit_result_summary *summary = &run->summary;
-  snprintf(texts->split, sizeof texts->split, "%lldx%lld",
-           (long long)summary->ranks, (long long)summary->threads);
+  snprintf(texts->split, sizeof texts->split, "%lldx%lldx%lld",
+           (long long)summary->nodes, (long long)summary->ranks_per_node,
+           (long long)summary->threads);
   snprintf(texts->time, sizeof texts->time, "%.6g", summary->times.median);
   if (isnan(run->spread))
     snprintf(texts->spread, sizeof texts->spread, "-");
@@ -363,7 +364,8 @@ static void print_legend(FILE *stream, const char *prefix) {
           "%sspeedup, efficiency: against the fastest 1 rank x 1 thread run of "
           "the same kernel and problem; efficiency = speedup / cores\n"
           "%simbalance: max / min over ranks of each rank's total time; "
-          "split: ranks x threads; * best split: the fastest verified run at "
+          "split: nodes x ranks per node x threads; * best split: the fastest "
+          "verified run at "
           "the most cores\n",
           prefix, prefix, prefix);
 }
@@ -376,13 +378,13 @@ static void print_table(FILE *stream, const report_run *runs, long count) {
       fprintf(stream, "\n%s  %s\n", run->summary.kernel,
               run->summary.problem[0] ? run->summary.problem
                                       : "(no parameters)");
-      fprintf(stream, "  %-8s %-7s %11s %7s %22s %8s %5s %9s  %s\n", "mode",
+      fprintf(stream, "  %-8s %-9s %11s %7s %22s %8s %5s %9s  %s\n", "mode",
               "split", "time (s)", "spread", "rate", "speedup", "eff.",
               "imbalance", "verified");
     }
     run_texts texts;
     format_run(run, &texts);
-    fprintf(stream, "  %-8s %-7s %11s %7s %22s %8s %5s %9s  %-8s%s\n",
+    fprintf(stream, "  %-8s %-9s %11s %7s %22s %8s %5s %9s  %-8s%s\n",
             run->summary.mode, texts.split, texts.time, texts.spread,
             texts.rate, texts.speedup, texts.efficiency, texts.imbalance,
             run->summary.verified == 1 ? "yes" : "NO", run->best ? " *" : "");
@@ -453,7 +455,8 @@ static void print_csv_number(FILE *stream, double value) {
 }
 
 static void print_csv(FILE *stream, const report_run *runs, long count) {
-  fputs("kernel,problem,mode,ranks,threads,workers,repetitions,time_median_s,"
+  fputs("kernel,problem,mode,nodes,ranks_per_node,ranks,threads,workers,"
+        "repetitions,time_median_s,"
         "time_min_s,time_max_s,spread,rate,rate_unit,speedup,efficiency,"
         "imbalance,verified,best,file\n",
         stream);
@@ -465,7 +468,8 @@ static void print_csv(FILE *stream, const report_run *runs, long count) {
     print_csv_text(stream, summary->problem);
     fputc(',', stream);
     print_csv_text(stream, summary->mode);
-    fprintf(stream, ",%lld,%lld,%lld,%lld", (long long)summary->ranks,
+    fprintf(stream, ",%lld,%lld,%lld,%lld,%lld,%lld", (long long)summary->nodes,
+            (long long)summary->ranks_per_node, (long long)summary->ranks,
             (long long)summary->threads, (long long)summary->workers,
             (long long)summary->repetitions);
     print_csv_number(stream, summary->times.median);

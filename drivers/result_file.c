@@ -4,6 +4,7 @@
 #include "options.h"
 #include "output_path.h"
 #include "signals.h"
+#include "writers.h"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -80,33 +81,22 @@ static hid_t fixed_string_type(size_t width) {
   return type;
 }
 
-/* Creates dataset `name` with `dimensions` dimensions of extent `dims`
- * (0 dimensions: a scalar) and writes it collectively: every rank calls
- * this; a rank with `writes` set writes the block at `start` of extent
- * `count` (a scalar: the value), the others take part with an empty
- * selection, as collective transfers require. */
-static int write_block(hid_t parent, const char *name, hid_t file_type,
-                       hid_t memory_type, int dimensions, const hsize_t *dims,
-                       bool writes, const hsize_t *start, const hsize_t *count,
-                       const void *data, const char *units,
-                       const char *description) {
-  hid_t file_space, memory_space, dataset, transfer;
-  PARKIT_H5_CALL(file_space = dimensions
-                                  ? H5Screate_simple(dimensions, dims, NULL)
-                                  : H5Screate(H5S_SCALAR));
+/* Creates dataset `name` with the extent of `file_space` and writes it
+ * collectively over the file's ranks: `elements` values from `data` into
+ * the part `file_space` selects (none: this rank takes part with an empty
+ * selection, as collective transfers require). */
+static int write_selection(hid_t parent, const char *name, hid_t file_type,
+                           hid_t memory_type, hid_t file_space,
+                           hsize_t elements, const void *data,
+                           const char *units, const char *description) {
+  hid_t memory_space, dataset, transfer;
   PARKIT_H5_CALL(dataset = H5Dcreate2(parent, name, file_type, file_space,
                                       H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  hsize_t elements = 1;
-  for (int d = 0; d < dimensions; ++d)
-    elements *= count[d];
   hsize_t memory_extent = elements ? elements : 1;
   PARKIT_H5_CALL(memory_space = H5Screate_simple(1, &memory_extent, NULL));
-  if (!writes || elements == 0) {
+  if (elements == 0) {
     PARKIT_H5_CALL(H5Sselect_none(memory_space));
     PARKIT_H5_CALL(H5Sselect_none(file_space));
-  } else if (dimensions > 0) {
-    PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL,
-                                       count, NULL));
   }
   PARKIT_H5_CALL(transfer = H5Pcreate(H5P_DATASET_XFER));
   PARKIT_H5_CALL(H5Pset_dxpl_mpio(transfer, H5FD_MPIO_COLLECTIVE));
@@ -118,20 +108,51 @@ static int write_block(hid_t parent, const char *name, hid_t file_type,
     PARKIT_CALL(attribute_string(dataset, "description", description));
   PARKIT_H5_CALL(H5Pclose(transfer));
   PARKIT_H5_CALL(H5Sclose(memory_space));
-  PARKIT_H5_CALL(H5Sclose(file_space));
   PARKIT_H5_CALL(H5Dclose(dataset));
   return 0;
 }
 
-/* A dataset [ranks, width...] where each rank writes its own row. */
+/* A dataset with `dimensions` dimensions of extent `dims` (0: a scalar),
+ * written collectively: a rank with `writes` set writes the block at
+ * `start` of extent `count` (a scalar: the value), the others nothing. */
+static int write_block(hid_t parent, const char *name, hid_t file_type,
+                       hid_t memory_type, int dimensions, const hsize_t *dims,
+                       bool writes, const hsize_t *start, const hsize_t *count,
+                       const void *data, const char *units,
+                       const char *description) {
+  hid_t file_space;
+  PARKIT_H5_CALL(file_space = dimensions
+                                  ? H5Screate_simple(dimensions, dims, NULL)
+                                  : H5Screate(H5S_SCALAR));
+  hsize_t elements = writes ? 1 : 0;
+  for (int d = 0; d < dimensions && writes; ++d)
+    elements *= count[d];
+  if (elements > 0 && dimensions > 0)
+    PARKIT_H5_CALL(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL,
+                                       count, NULL));
+  PARKIT_CALL(write_selection(parent, name, file_type, memory_type, file_space,
+                              elements, data, units, description));
+  PARKIT_H5_CALL(H5Sclose(file_space));
+  return 0;
+}
+
+/* A dataset [ranks, row_length] (row_length 0: [ranks]) of one row per
+ * rank: each writer writes the rows it holds (writers.h). */
 static int write_rank_rows(hid_t parent, const char *name, hid_t file_type,
-                           hid_t memory_type, int ranks, int rank,
-                           hsize_t row_length, const void *row,
-                           const char *units, const char *description) {
+                           hid_t memory_type, int ranks,
+                           const parkit_writers *writers, hsize_t row_length,
+                           const void *rows, const char *units,
+                           const char *description) {
   hsize_t dims[2] = {(hsize_t)ranks, row_length};
-  hsize_t start[2] = {(hsize_t)rank, 0}, count[2] = {1, row_length};
-  return write_block(parent, name, file_type, memory_type, row_length ? 2 : 1,
-                     dims, true, start, count, row, units, description);
+  hid_t file_space;
+  PARKIT_H5_CALL(file_space = H5Screate_simple(row_length ? 2 : 1, dims, NULL));
+  PARKIT_CALL(parkit_writers_select_rows(writers, file_space));
+  hsize_t elements =
+      (hsize_t)writers->row_count * (row_length ? row_length : 1);
+  PARKIT_CALL(write_selection(parent, name, file_type, memory_type, file_space,
+                              elements, rows, units, description));
+  PARKIT_H5_CALL(H5Sclose(file_space));
+  return 0;
 }
 
 /* A dataset that holds the same values on every rank: rank 0 writes it. */
@@ -204,6 +225,8 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_integer(file, "ranks", record->context->size));
   PARKIT_CALL(attribute_integer(file, "threads", record->context->threads));
   PARKIT_CALL(attribute_integer(file, "nodes", record->placement->node_count));
+  PARKIT_CALL(attribute_integer(file, "ranks_per_node",
+                                record->placement->max_ranks_on_node));
   PARKIT_CALL(attribute_integer(file, "workers",
                                 (int64_t)record->context->size *
                                     record->context->threads));
@@ -214,6 +237,11 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_integer(file, "warmup",
                                 command->common[PARKIT_COMMON_WARMUP].integer));
   PARKIT_CALL(attribute_integer(file, "seed", (int64_t)record->context->seed));
+  char writers[32];
+  parkit_choice_word(parkit_common_options[PARKIT_COMMON_WRITERS].choices,
+                     command->common[PARKIT_COMMON_WRITERS].choice, writers,
+                     sizeof writers);
+  PARKIT_CALL(attribute_string(file, "writers", writers));
   PARKIT_CALL(write_parameters(file, command));
   PARKIT_CALL(attribute_integer(file, "verified", result->verdict.passed));
   PARKIT_CALL(attribute_string(file, "verification", result->verdict.message));
@@ -251,70 +279,147 @@ static int write_timings(hid_t file, const parkit_run_record *record,
                      "rank, [repetition, rank], after a barrier");
 }
 
-static int write_string_rows(hid_t group, const char *name, int ranks, int rank,
-                             hsize_t row_length, size_t width, const void *rows,
+/* One per-rank dataset: this rank's row (row_length values of
+ * element_bytes each; 0: one value) goes to its writer, which writes the
+ * rows it holds. Every rank calls it; `group` matters only where the file
+ * is open. */
+static int write_per_rank(hid_t group, const char *name, hid_t file_type,
+                          hid_t memory_type, size_t element_bytes, int ranks,
+                          const parkit_writers *writers, hsize_t row_length,
+                          const void *row, const char *units,
+                          const char *description) {
+  void *rows = NULL;
+  size_t row_bytes = element_bytes * (row_length ? (size_t)row_length : 1);
+  PARKIT_CALL(parkit_writers_collect_rows(writers, row, row_bytes, &rows));
+  int status = 0;
+  if (writers->opens_file)
+    status = write_rank_rows(group, name, file_type, memory_type, ranks,
+                             writers, row_length, rows, units, description);
+  free(rows);
+  return status;
+}
+
+static int write_string_rows(hid_t group, const char *name, int ranks,
+                             const parkit_writers *writers, hsize_t row_length,
+                             size_t width, const void *row,
                              const char *description) {
   hid_t type;
   PARKIT_H5_CALL(type = fixed_string_type(width));
-  PARKIT_CALL(write_rank_rows(group, name, type, type, ranks, rank, row_length,
-                              rows, NULL, description));
+  int status = write_per_rank(group, name, type, type, width, ranks, writers,
+                              row_length, row, NULL, description);
   PARKIT_H5_CALL(H5Tclose(type));
-  return 0;
+  return status;
+}
+
+static int write_integer_rows(hid_t group, const char *name, int ranks,
+                              const parkit_writers *writers, int64_t value,
+                              const char *units, const char *description) {
+  return write_per_rank(group, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                        sizeof value, ranks, writers, 0, &value, units,
+                        description);
 }
 
 static int write_rank_table(hid_t file, const parkit_run_record *record,
-                            int rank) {
+                            const parkit_writers *writers) {
   const parkit_placement *placement = record->placement;
   const parkit_run_result *result = record->result;
   int ranks = record->context->size, threads = record->context->threads;
-  hid_t group;
-  PARKIT_H5_CALL(
-      group = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  PARKIT_CALL(write_string_rows(group, "host", ranks, rank, 0, PARKIT_HOST_TEXT,
-                                placement->host, "host name of each rank"));
-  PARKIT_CALL(write_string_rows(group, "cpuset", ranks, rank, 0,
+  hid_t group = H5I_INVALID_HID;
+  if (writers->opens_file)
+    PARKIT_H5_CALL(group = H5Gcreate2(file, "ranks", H5P_DEFAULT, H5P_DEFAULT,
+                                      H5P_DEFAULT));
+  PARKIT_CALL(write_string_rows(group, "host", ranks, writers, 0,
+                                PARKIT_HOST_TEXT, placement->host,
+                                "host name of each rank"));
+  PARKIT_CALL(write_string_rows(group, "cpuset", ranks, writers, 0,
                                 PARKIT_CPUSET_TEXT, placement->cpuset_text,
                                 "CPUs each rank may run on, e.g. 0-3,8"));
-  int64_t node = placement->node_index, cores = placement->core_count;
-  int64_t resident = (int64_t)result->peak_resident_bytes;
-  PARKIT_CALL(write_rank_rows(group, "node", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                              ranks, rank, 0, &node, NULL,
-                              "index of the node each rank ran on"));
-  PARKIT_CALL(write_rank_rows(group, "cores", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                              ranks, rank, 0, &cores, "cores",
-                              "physical cores in each rank's CPU set"));
-  PARKIT_CALL(write_rank_rows(group, "peak_resident_bytes", H5T_STD_I64LE,
-                              H5T_NATIVE_INT64, ranks, rank, 0, &resident,
-                              "bytes", "peak resident memory of each rank"));
-  PARKIT_CALL(write_rank_rows(group, "thread_cpu", H5T_STD_I32LE,
-                              H5T_NATIVE_INT, ranks, rank, (hsize_t)threads,
-                              result->thread_cpus, NULL,
-                              "CPU each OpenMP thread was on, [rank, thread]"));
-  PARKIT_CALL(
-      write_string_rows(group, "thread_cpuset", ranks, rank, (hsize_t)threads,
-                        PARKIT_CPUSET_TEXT, result->thread_cpusets,
-                        "CPUs each OpenMP thread may run on, [rank, thread]"));
+  PARKIT_CALL(write_integer_rows(group, "node", ranks, writers,
+                                 placement->node_index, NULL,
+                                 "index of the node each rank ran on"));
+  PARKIT_CALL(write_integer_rows(group, "cores", ranks, writers,
+                                 placement->core_count, "cores",
+                                 "physical cores in each rank's CPU set"));
+  PARKIT_CALL(write_integer_rows(group, "peak_resident_bytes", ranks, writers,
+                                 (int64_t)result->peak_resident_bytes, "bytes",
+                                 "peak resident memory of each rank"));
+  PARKIT_CALL(write_per_rank(group, "thread_cpu", H5T_STD_I32LE, H5T_NATIVE_INT,
+                             sizeof(int), ranks, writers, (hsize_t)threads,
+                             result->thread_cpus, NULL,
+                             "CPU each OpenMP thread was on, [rank, thread]"));
+  PARKIT_CALL(write_string_rows(
+      group, "thread_cpuset", ranks, writers, (hsize_t)threads,
+      PARKIT_CPUSET_TEXT, result->thread_cpusets,
+      "CPUs each OpenMP thread may run on, [rank, thread]"));
+  if (writers->opens_file)
+    PARKIT_H5_CALL(H5Gclose(group));
+  return 0;
+}
+
+/* One row per node, written by the node's first rank (world rank order). */
+static int write_node_table(hid_t file, const parkit_run_record *record) {
+  const parkit_placement *placement = record->placement;
+  hid_t group, text;
+  PARKIT_H5_CALL(
+      group = H5Gcreate2(file, "nodes", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  bool leader = placement->node_rank == 0;
+  hsize_t nodes = (hsize_t)placement->node_count, one = 1;
+  hsize_t row = (hsize_t)placement->node_index;
+  int64_t ranks = placement->node_size, cores = placement->node_cores;
+  PARKIT_H5_CALL(text = fixed_string_type(PARKIT_HOST_TEXT));
+  PARKIT_CALL(write_block(group, "host", text, text, 1, &nodes, leader, &row,
+                          &one, placement->host, NULL,
+                          "host name of each node"));
+  PARKIT_H5_CALL(H5Tclose(text));
+  PARKIT_CALL(write_block(group, "ranks", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
+                          &nodes, leader, &row, &one, &ranks, "ranks",
+                          "ranks on each node"));
+  PARKIT_CALL(write_block(group, "cores", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
+                          &nodes, leader, &row, &one, &cores, "cores",
+                          "physical cores the node's ranks may run on"));
+  PARKIT_H5_CALL(text = fixed_string_type(PARKIT_CPUSET_TEXT));
+  PARKIT_CALL(write_block(group, "cpuset", text, text, 1, &nodes, leader, &row,
+                          &one, placement->node_cpuset_text, NULL,
+                          "CPUs the node's ranks may run on (union of their "
+                          "masks)"));
+  PARKIT_H5_CALL(H5Tclose(text));
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;
 }
 
-/* A 2-D real output distributed over the ranks: each writes its block. */
-static int write_distributed(hid_t group, const parkit_output *output) {
-  hsize_t dims[2], start[2], count[2];
-  for (int d = 0; d < 2; ++d) {
-    dims[d] = (hsize_t)output->global_shape[d];
-    start[d] = (hsize_t)output->block_offset[d];
-    count[d] = (hsize_t)output->block_count[d];
+/* A 2-D real output distributed over the ranks: each writer writes the
+ * blocks it holds. Every rank calls it (`group` only where the file is
+ * open). */
+static int write_distributed(hid_t group, const parkit_output *output,
+                             const parkit_writers *writers) {
+  hid_t file_space = H5I_INVALID_HID;
+  hsize_t dims[2] = {(hsize_t)output->global_shape[0],
+                     (hsize_t)output->global_shape[1]};
+  if (writers->opens_file)
+    PARKIT_H5_CALL(file_space = H5Screate_simple(2, dims, NULL));
+  double *values = NULL;
+  hsize_t elements = 0;
+  PARKIT_CALL(parkit_writers_collect_blocks(writers, output, file_space,
+                                            &values, &elements));
+  int status = 0;
+  if (writers->opens_file) {
+    status = write_selection(group, output->name, H5T_IEEE_F64LE,
+                             H5T_NATIVE_DOUBLE, file_space, elements, values,
+                             output->unit, output->description);
+    H5Sclose(file_space);
   }
-  return write_block(group, output->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2,
-                     dims, true, start, count, output->reals, output->unit,
-                     output->description);
+  free(values);
+  return status;
 }
 
-static int write_outputs(hid_t file, const parkit_outputs *outputs, int rank) {
-  hid_t group;
-  PARKIT_H5_CALL(group = H5Gcreate2(file, "outputs", H5P_DEFAULT, H5P_DEFAULT,
-                                    H5P_DEFAULT));
+/* Every rank calls it: the ranks that do not open the file only send their
+ * blocks of distributed outputs. */
+static int write_outputs(hid_t file, const parkit_outputs *outputs,
+                         const parkit_writers *writers) {
+  hid_t group = H5I_INVALID_HID;
+  if (writers->opens_file)
+    PARKIT_H5_CALL(group = H5Gcreate2(file, "outputs", H5P_DEFAULT, H5P_DEFAULT,
+                                      H5P_DEFAULT));
   for (int i = 0; i < outputs->count; ++i) {
     const parkit_output *output = &outputs->entries[i];
     hid_t file_type = output->is_integer ? H5T_STD_I64LE : H5T_IEEE_F64LE;
@@ -323,13 +428,15 @@ static int write_outputs(hid_t file, const parkit_outputs *outputs, int rank) {
     const void *data = output->is_integer ? (const void *)output->integers
                                           : (const void *)output->reals;
     if (output->is_distributed)
-      PARKIT_CALL(write_distributed(group, output));
-    else
+      PARKIT_CALL(write_distributed(group, output, writers));
+    else if (writers->opens_file)
       PARKIT_CALL(write_shared(group, output->name, file_type, memory_type,
                                output->is_array, (hsize_t)output->count, data,
-                               rank, output->unit, output->description));
+                               writers->file_rank, output->unit,
+                               output->description));
   }
-  PARKIT_H5_CALL(H5Gclose(group));
+  if (writers->opens_file)
+    PARKIT_H5_CALL(H5Gclose(group));
   return 0;
 }
 
@@ -414,30 +521,63 @@ static int publish(const char *temporary, const char *final_path) {
   return 0;
 }
 
-int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
-  int rank = 0;
-  PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
-  char temporary[4096 + 8];
-  temporary_path(record->path, temporary, sizeof temporary);
-  /* A second stop signal from here on removes the unfinished file. */
-  parkit_signals_set_temporary_file(temporary);
-  hid_t access, file;
+/* Creates the file on the ranks that open it (collective over them). */
+static int create_file(const char *temporary, MPI_Comm file_comm, hid_t *file) {
+  hid_t access;
   PARKIT_H5_CALL(access = H5Pcreate(H5P_FILE_ACCESS));
-  PARKIT_H5_CALL(H5Pset_fapl_mpio(access, world, MPI_INFO_NULL));
+  PARKIT_H5_CALL(H5Pset_fapl_mpio(access, file_comm, MPI_INFO_NULL));
   /* Metadata read and written collectively: one writer, no small-I/O storm
    * from every rank on parallel file systems. */
   PARKIT_H5_CALL(H5Pset_all_coll_metadata_ops(access, true));
   PARKIT_H5_CALL(H5Pset_coll_metadata_write(access, true));
   PARKIT_H5_CALL(H5Pset_file_locking(access, true, true));
-  PARKIT_H5_CALL(file =
+  PARKIT_H5_CALL(*file =
                      H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT, access));
-  PARKIT_CALL(write_summary_attributes(file, record));
-  PARKIT_CALL(write_timings(file, record, rank));
-  PARKIT_CALL(write_rank_table(file, record, rank));
-  PARKIT_CALL(write_outputs(file, &record->result->outputs, rank));
-  PARKIT_CALL(write_provenance(file, record->provenance, rank));
-  PARKIT_H5_CALL(H5Fclose(file));
   PARKIT_H5_CALL(H5Pclose(access));
+  return 0;
+}
+
+/* The file's contents, in the same order on every rank: the ranks that do
+ * not open it only send their rows to their node's leader. */
+static int write_contents(hid_t file, const parkit_run_record *record,
+                          const parkit_writers *writers) {
+  int rank = writers->file_rank;
+  if (writers->opens_file) {
+    PARKIT_CALL(write_summary_attributes(file, record));
+    PARKIT_CALL(write_timings(file, record, rank));
+    PARKIT_CALL(write_node_table(file, record));
+  }
+  PARKIT_CALL(write_rank_table(file, record, writers));
+  PARKIT_CALL(write_outputs(file, &record->result->outputs, writers));
+  if (writers->opens_file)
+    PARKIT_CALL(write_provenance(file, record->provenance, rank));
+  return 0;
+}
+
+int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
+  int rank = 0;
+  PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
+  bool node_leaders = record->command->common[PARKIT_COMMON_WRITERS].choice ==
+                      PARKIT_WRITERS_NODE_LEADERS;
+  parkit_writers writers;
+  PARKIT_CALL(
+      parkit_writers_init(&writers, node_leaders, record->placement, world));
+  char temporary[4096 + 8];
+  temporary_path(record->path, temporary, sizeof temporary);
+  /* A second stop signal from here on removes the unfinished file. */
+  parkit_signals_set_temporary_file(temporary);
+  hid_t file = H5I_INVALID_HID;
+  int status =
+      writers.opens_file ? create_file(temporary, writers.file_comm, &file) : 0;
+  if (status == 0)
+    status = write_contents(file, record, &writers);
+  if (status == 0 && writers.opens_file && H5Fclose(file) < 0) {
+    parkit_error_hdf5(__FILE__, __LINE__, "H5Fclose(file)");
+    status = -1;
+  }
+  parkit_writers_free(&writers);
+  if (status != 0)
+    return -1; /* the failed call's message stays the error */
   if (rank == 0)
     PARKIT_CALL(publish(temporary, record->path));
   parkit_signals_set_temporary_file(NULL);

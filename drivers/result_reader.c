@@ -270,6 +270,29 @@ static int read_completed_repetitions(file_reader *reader,
   return read_integer(reader, "repetitions_completed", repetitions);
 }
 
+/* Nodes and the most ranks on one node; files from before
+ * `ranks_per_node` existed: ranks spread evenly, rounded up. */
+static int read_nodes(file_reader *reader, parkit_result_summary *summary) {
+  if (read_integer(reader, "nodes", &summary->nodes) != 0)
+    return -1;
+  if (summary->nodes < 1 || summary->nodes > summary->ranks)
+    return fail(reader, "attribute 'nodes' is %lld; allowed: 1 to ranks (%lld)",
+                (long long)summary->nodes, (long long)summary->ranks);
+  if (H5Aexists(reader->file, "ranks_per_node") <= 0) {
+    summary->ranks_per_node =
+        (summary->ranks + summary->nodes - 1) / summary->nodes;
+    return 0;
+  }
+  if (read_integer(reader, "ranks_per_node", &summary->ranks_per_node) != 0)
+    return -1;
+  if (summary->ranks_per_node < 1 || summary->ranks_per_node > summary->ranks)
+    return fail(reader,
+                "attribute 'ranks_per_node' is %lld; allowed: 1 to ranks "
+                "(%lld)",
+                (long long)summary->ranks_per_node, (long long)summary->ranks);
+  return 0;
+}
+
 static int read_summary(file_reader *reader, parkit_result_summary *summary) {
   if (read_text(reader, reader->file, "kernel", summary->kernel,
                 sizeof summary->kernel) != 0 ||
@@ -279,6 +302,7 @@ static int read_summary(file_reader *reader, parkit_result_summary *summary) {
                 sizeof summary->rate_unit) != 0 ||
       read_integer(reader, "ranks", &summary->ranks) != 0 ||
       read_integer(reader, "threads", &summary->threads) != 0 ||
+      read_nodes(reader, summary) != 0 ||
       read_integer(reader, "workers", &summary->workers) != 0 ||
       read_integer(reader, "repetitions", &summary->repetitions) != 0 ||
       read_completed_repetitions(reader, &summary->repetitions) != 0 ||

@@ -23,6 +23,7 @@ typedef struct parkit_result_summary {
   char problem[1024];
   char rate_unit[64];
   int64_t ranks, threads, workers, repetitions, verified;
+  int64_t nodes, ranks_per_node; /* most ranks on one node */
   double rate; /* rate_unit per second, the `rate` attribute */
   /* From `timings`: each repetition timed by its slowest rank; seconds.
    * imbalance: max / min over ranks of each rank's total. */

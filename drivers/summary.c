@@ -38,10 +38,15 @@ void parkit_print_summary(FILE *stream, const parkit_run_record *record) {
   const parkit_time_statistics *time = &result->statistics;
   int ranks = record->context->size, threads = record->context->threads;
   int nodes = record->placement->node_count;
-  fprintf(stream, "%s, %s mode: %d rank%s x %d thread%s on %d node%s\n",
-          command->kernel->name, parkit_mode_name(command->mode), ranks,
-          ranks == 1 ? "" : "s", threads, threads == 1 ? "" : "s", nodes,
-          nodes == 1 ? "" : "s");
+  int per_node = record->placement->max_ranks_on_node;
+  bool uneven = (int64_t)nodes * per_node != ranks;
+  fprintf(stream,
+          "%s, %s mode: %d node%s x %s%d rank%s per node x %d thread%s (%d "
+          "rank%s)\n",
+          command->kernel->name, parkit_mode_name(command->mode), nodes,
+          nodes == 1 ? "" : "s", uneven ? "up to " : "", per_node,
+          per_node == 1 ? "" : "s", threads, threads == 1 ? "" : "s", ranks,
+          ranks == 1 ? "" : "s");
   fprintf(stream, "  problem    ");
   for (int i = 0; i < command->kernel->option_count; ++i) {
     char text[256];
@@ -69,10 +74,12 @@ void parkit_print_key_values(FILE *stream, const parkit_run_record *record) {
   const parkit_command *command = record->command;
   const parkit_run_result *result = record->result;
   const parkit_time_statistics *time = &result->statistics;
-  fprintf(stream, "PARKIT kernel=%s mode=%s ranks=%d threads=%d nodes=%d",
+  fprintf(stream,
+          "PARKIT kernel=%s mode=%s ranks=%d threads=%d nodes=%d "
+          "ranks_per_node=%d",
           command->kernel->name, parkit_mode_name(command->mode),
           record->context->size, record->context->threads,
-          record->placement->node_count);
+          record->placement->node_count, record->placement->max_ranks_on_node);
   for (int i = 0; i < command->kernel->option_count; ++i) {
     char text[256];
     format_parameter(&command->kernel->options[i], &command->options[i], false,

@@ -121,6 +121,11 @@ def _read_run(path):
             if "ranks/host" in f else []
         rss = f["ranks/peak_resident_bytes"][()] \
             if "ranks/peak_resident_bytes" in f else np.array([])
+    # Files from before `ranks_per_node`: ranks spread evenly, rounded up,
+    # as `parkit report` assumes.
+    nodes = int(row.get("nodes", 1))
+    row.setdefault("nodes", nodes)
+    row.setdefault("ranks_per_node", -(-int(row["ranks"]) // max(nodes, 1)))
     row["file"] = path
     row["problem"] = problem_text(attributes)
     row["host"] = hosts[0] if hosts else ""

@@ -16,8 +16,8 @@ them on the same files.
 import numpy as np
 import pandas as pd
 
-SUMMARY_COLUMNS = ["kernel", "problem", "mode", "ranks", "threads", "workers",
-                   "repetitions", "time_median_s", "time_min_s", "time_max_s",
+SUMMARY_COLUMNS = ["kernel", "problem", "mode", "nodes", "ranks_per_node",
+                   "ranks", "threads", "workers", "repetitions", "time_median_s", "time_min_s", "time_max_s",
                    "spread", "rate", "rate_unit", "speedup", "efficiency",
                    "imbalance", "verified", "best", "file"]
 MODE_ORDER = {"threads": 0, "ranks": 1, "hybrid": 2}
@@ -55,8 +55,8 @@ def summary_table(results):
     runs, timings = results.runs, results.timings
     if runs.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    table = runs[["kernel", "problem", "mode", "ranks", "threads", "workers",
-                  "repetitions", "rate", "rate_unit", "verified", "file"]]
+    table = runs[["kernel", "problem", "mode", "nodes", "ranks_per_node",
+                  "ranks", "threads", "workers", "repetitions", "rate", "rate_unit", "verified", "file"]]
     table = table.join(time_statistics(timings), on="file")
     table["spread"] = (table["time_max_s"] - table["time_min_s"]) \
         / table["time_median_s"]

@@ -66,14 +66,23 @@ def kernel_lines(runs, workers):
                 cells.append(f"{'-':<17}")
                 continue
             row = by_mode[mode]
-            split = f"{int(row['ranks'])}x{int(row['threads'])}"
+            split = _split(row)
             slower = row["time_median"] / best["time_median"] - 1
             text = "best" if mode == best_mode else f"+{100 * slower:.0f}%"
             cells.append(f"{text + ' (' + split + ')':<17}")
-        split = f"{int(best['ranks'])}x{int(best['threads'])}"
+        split = _split(best)
         lines.append(f"{kernel:<11} {best_mode + ' ' + split:<13} "
                      f"{_seconds(best['time_median']):>9}  " + "  ".join(cells))
     return lines
+
+
+def _split(row):
+    """ranks x threads on one machine; nodes x ranks per node x threads
+    (as `parkit report` writes it) across nodes."""
+    nodes = int(row.get("nodes", 1))
+    if nodes == 1:
+        return f"{int(row['ranks'])}x{int(row['threads'])}"
+    return f"{nodes}x{int(row['ranks_per_node'])}x{int(row['threads'])}"
 
 
 def _probe_rows(runs, kernel):
