@@ -101,6 +101,9 @@ CASES = [
      "--watchdog '-1'"),
     ("watchdog-text", ["threads", "matmul", "--watchdog", "soon"], None, {},
      "--watchdog 'soon'"),
+    ("writers-unknown", ["threads", "matmul", "--writers", "leaders"], None,
+     {}, "--writers 'leaders': not a known choice; allowed: one of "
+     "all|node-leaders"),
     ("fault-unknown-phase", ["threads", "matmul", "--inject-fault",
                              "lunch:0:error"], None, {}, "unknown phase"),
     ("fault-unknown-kind", ["threads", "matmul", "--inject-fault",

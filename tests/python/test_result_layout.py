@@ -89,6 +89,12 @@ def test_the_runs_left_files():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: os.path.relpath(p, RESULTS))
 def test_file_matches_readme(path):
+    check_file_against_readme(path)
+
+
+def check_file_against_readme(path):
+    """Asserts that the result file at `path` has exactly the layout of
+    results/README.md (also used by test_multinode.py)."""
     with h5py.File(path, "r") as f:
         attrs = dict(f.attrs)
         for row in ROOT:
@@ -106,7 +112,8 @@ def test_file_matches_readme(path):
 
         shapes = {"repetitions_completed": attrs["repetitions_completed"],
                   "ranks": attrs["ranks"],
-                  "threads": attrs["threads"]}
+                  "threads": attrs["threads"],
+                  "nodes": attrs["nodes"]}
         seen = set()
         f.visititems(lambda name, obj: seen.add(name)
                      if isinstance(obj, h5py.Dataset) else None)
@@ -148,7 +155,18 @@ def test_file_matches_readme(path):
         assert attrs["imbalance"] >= 1.0
         assert all(h for h in f["ranks/host"][:])
         assert all(c for c in f["ranks/thread_cpuset"][:].ravel())
-        assert np.all(f["ranks/node"][:] < attrs["nodes"])
+        nodes = f["ranks/node"][:]
+        assert set(nodes) == set(range(attrs["nodes"]))
+        ranks_on_node = f["nodes/ranks"][:]
+        assert ranks_on_node.sum() == attrs["ranks"]
+        assert ranks_on_node.max() == attrs["ranks_per_node"]
+        assert list(ranks_on_node) == [int(np.sum(nodes == n))
+                                       for n in range(attrs["nodes"])]
+        # Each rank's host is its node's; nodes are numbered by lowest rank.
+        assert list(f["nodes/host"][:][nodes]) == list(f["ranks/host"][:])
+        assert list(np.unique(nodes, return_index=True)[1]) == \
+            sorted(np.unique(nodes, return_index=True)[1])
+        assert np.all(f["nodes/cores"][:] >= 1)
         assert attrs["workers"] == attrs["ranks"] * attrs["threads"]
         assert attrs["started_utc"] <= attrs["finished_utc"]
         assert attrs["kernel"] in f["provenance"].attrs["command_line"]
