@@ -1,0 +1,308 @@
+"""parkit across simulated cluster nodes (tests/python/simulated_cluster.py:
+one network + UTS namespace per node, real Open MPI over TCP between them,
+shared memory inside each, a real multi-node SLURM).
+
+- Every kernel, in ranks and hybrid modes, on 3 nodes x 2 ranks and on
+  2 nodes, verifies; its outputs equal the one-node run of the same problem
+  (tests/CMakeLists.txt's run matrix, threads_p1_t1) bit for bit, matmul's
+  within its recorded tolerance; the file follows results/README.md and
+  names the nodes. Half the runs write with --writers node-leaders.
+- The traffic between nodes really crossed the virtual wire.
+- Killing every rank of one node (or the whole node, its Open MPI daemon
+  included) ends the job everywhere within seconds, naming the node.
+- The multi-node sbatch scripts run unchanged on a 3-node SLURM cluster.
+Needs root (namespaces); skips with the reason otherwise."""
+import glob
+import os
+import shlex
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BINARY, SOURCE_DIR
+from simulated_cluster import (SimulatedNodes, SimulatedSlurm,
+                               missing_requirements)
+from test_result_layout import check_file_against_readme
+from test_splits import BITWISE_KERNELS, outputs, result_files
+
+REASON = missing_requirements()
+pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "")
+
+# One configuration of the run matrix per kernel (montecarlo: both
+# estimates); its one-node threads_p1_t1 file is the reference.
+CONFIGS = ["matmul", "montecarlo-ep", "montecarlo-pi", "stencil", "stream",
+           "transpose", "io", "spawn", "sync", "pingpong", "footprint"]
+# The probes measure the run; there is nothing to compare across launches.
+PROBES = ("spawn", "sync", "pingpong", "footprint")
+# (nodes, mode, ranks per node, threads, writers)
+SHAPES = [(3, "ranks", 2, 1, "all"), (3, "hybrid", 2, 2, "node-leaders"),
+          (2, "ranks", 2, 1, "node-leaders"), (2, "hybrid", 1, 2, "all")]
+# Seconds a job may take to end once a node is gone: Open MPI notices a
+# dead rank or daemon at once; SIGTERM then SIGKILL (1 s) end the others.
+FAILURE_BOUND = 30
+
+
+def reference_file(config):
+    return result_files(config)["threads_p1_t1"]
+
+
+def kernel_arguments(path):
+    """The kernel and its options of the run that wrote `path`, from its
+    command line, without the mode, --out and --threads."""
+    with h5py.File(path, "r") as f:
+        words = shlex.split(f["provenance"].attrs["command_line"])
+    kept, words = [], words[2:]  # the program and the mode
+    while words:
+        word = words.pop(0)
+        if word in ("--out", "--threads"):
+            words.pop(0)
+        else:
+            kept.append(word)
+    return kept
+
+
+def run_across(nodes, count, mode, ranks_per_node, threads, arguments, out,
+               extra=()):
+    """parkit MODE ARGUMENTS on the first `count` nodes; CompletedProcess."""
+    program = [BINARY, mode, *arguments, "--out", str(out), "--quiet",
+               *extra]
+    if mode == "hybrid":
+        program += ["--threads", str(threads)]
+    return nodes.mpirun(ranks_per_node, program, count=count, timeout=180,
+                        env={"OMP_NUM_THREADS": str(threads),
+                             "OMPI_MCA_pml": "ob1"})
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    base = tmp_path_factory.mktemp("nodes")
+    with SimulatedNodes(3, base / "cluster") as simulated:
+        yield simulated
+    assert simulated.leftovers() == []
+
+
+def check_placement(path, nodes, count, ranks_per_node, threads, writers):
+    check_file_against_readme(path)
+    with h5py.File(path, "r") as f:
+        a = f.attrs
+        assert a["verified"] == 1, a["verification"]
+        assert (a["nodes"], a["ranks_per_node"], a["threads"]) == \
+            (count, ranks_per_node, threads)
+        assert a["ranks"] == count * ranks_per_node
+        assert a["writers"] == writers
+        hosts = [h.decode() for h in f["ranks/host"][:]]
+        assert sorted(set(hosts)) == sorted(nodes.names[:count])
+        assert [h.decode() for h in f["nodes/host"][:]] == \
+            list(dict.fromkeys(hosts))
+        assert list(f["nodes/ranks"][:]) == [ranks_per_node] * count
+
+
+def check_same_results(config, path):
+    reference = reference_file(config)
+    if config.startswith(BITWISE_KERNELS):
+        expected = outputs(reference, measurements=False)
+        got = outputs(path, measurements=False)
+        assert got.keys() == expected.keys()
+        for name, value in expected.items():
+            assert np.asarray(got[name]).tobytes() == \
+                np.asarray(value).tobytes(), \
+                f"{name} differs from the one-node run: {value!r} vs " \
+                f"{got[name]!r}"
+    elif config.startswith("matmul"):
+        expected, got = outputs(reference), outputs(path)
+        tolerance = float(expected["tolerance"])
+        assert float(got["max_scaled_residual"]) <= tolerance
+        worst = np.max(np.abs(got["cx"] - expected["cx"]) / expected["bound"])
+        assert worst <= tolerance, f"C x differs by {worst:.3g} x bound"
+
+
+@pytest.mark.parametrize("shape", SHAPES,
+                         ids=lambda s: f"{s[0]}nodes-{s[1]}-{s[2]}x{s[3]}-{s[4]}")
+@pytest.mark.parametrize("config", CONFIGS)
+def test_kernel_verifies_across_nodes(nodes, tmp_path, config, shape):
+    count, mode, ranks_per_node, threads, writers = shape
+    arguments = kernel_arguments(reference_file(config))
+    out = tmp_path / "run.h5"
+    result = run_across(nodes, count, mode, ranks_per_node, threads,
+                        arguments, out, extra=["--writers", writers])
+    assert result.returncode == 0, result.stderr
+    check_placement(out, nodes, count, ranks_per_node, threads, writers)
+    if not config.startswith(PROBES):
+        check_same_results(config, out)
+
+
+def test_traffic_between_nodes_crosses_the_wire(nodes, tmp_path):
+    """matmul on 3 nodes x 2 ranks: every rank needs panels of A and B from
+    ranks on other nodes, so every node's link carries at least a matrix
+    row block (n/3 rows of n doubles) each way."""
+    n = 211
+    before = {name: nodes.interface_bytes(name) for name in nodes.names}
+    result = run_across(nodes, 3, "ranks", 2, 1,
+                        ["matmul", "--n", str(n), "--block", "32", "--reps",
+                         "2"], tmp_path / "matmul.h5")
+    assert result.returncode == 0, result.stderr
+    block_bytes = 8 * n * (n // 3)
+    for name in nodes.names:
+        received, sent = (now - then for now, then in
+                          zip(nodes.interface_bytes(name), before[name]))
+        assert received >= block_bytes and sent >= block_bytes, \
+            (name, received, sent, block_bytes)
+
+
+def test_node_leader_writers_write_the_same_file(nodes, tmp_path):
+    """stencil --save (a distributed output written by hyperslabs) and every
+    per-rank table: the same with one writer per node as with all ranks."""
+    arguments = ["stencil", "--n", "53", "--steps", "4", "--save",
+                 "--reps", "1"]
+    files = {}
+    for writers in ("all", "node-leaders"):
+        files[writers] = tmp_path / f"{writers}.h5"
+        result = run_across(nodes, 3, "hybrid", 2, 2, arguments,
+                            files[writers], extra=["--writers", writers])
+        assert result.returncode == 0, result.stderr
+    with h5py.File(files["all"], "r") as a, \
+            h5py.File(files["node-leaders"], "r") as b:
+        for name in ("outputs/field", "ranks/host", "ranks/node",
+                     "ranks/cores", "ranks/cpuset", "nodes/host",
+                     "nodes/ranks", "nodes/cores", "nodes/cpuset"):
+            assert np.array_equal(a[name][()], b[name][()]), name
+        assert a["outputs/field"].shape == (53, 53)
+        assert np.count_nonzero(a["outputs/field"][()]) > 0
+
+
+def parkit_pids(nodes, name):
+    """The parkit processes running on node `name`."""
+    found = []
+    for pid in nodes.pids(name):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as text:
+                words = text.read().split(b"\0")
+        except OSError:
+            continue
+        if words and os.path.basename(words[0]) == b"parkit":
+            found.append(pid)
+    return found
+
+
+@pytest.mark.parametrize("lost", ["ranks", "node"])
+def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
+    """Every rank on the second node is killed (lost=ranks), or every
+    process there, Open MPI's daemon included (lost=node, as when a node
+    crashes): the other nodes' ranks end within seconds, the launcher names
+    the node, and nothing keeps running or waiting anywhere."""
+    victim = nodes.names[1]
+    errors = tmp_path / "stderr.txt"
+    program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
+               "A", "--reps", "200", "--out", str(tmp_path / "results")]
+    env = dict(os.environ, OMPI_MCA_pml="ob1", OMP_NUM_THREADS="1")
+    with open(errors, "w") as stderr:
+        launcher = nodes.popen_on(nodes.names[0],
+                                  nodes.mpirun_command(2) + program,
+                                  stdout=subprocess.DEVNULL, stderr=stderr,
+                                  env=env)
+    try:
+        # Progress lines start 3 s into the timed repetitions.
+        deadline = time.monotonic() + 60
+        while "parkit: repetition" not in errors.read_text():
+            assert launcher.poll() is None, errors.read_text()
+            assert time.monotonic() < deadline, "the run never got going"
+            time.sleep(0.1)
+        victims = parkit_pids(nodes, victim) if lost == "ranks" \
+            else nodes.pids(victim)
+        assert len(parkit_pids(nodes, victim)) == 2
+        killed = time.monotonic()
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        status = launcher.wait(timeout=FAILURE_BOUND)
+        took = time.monotonic() - killed
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+    message = errors.read_text()
+    assert status != 0, message
+    assert victim in message, message
+    assert took < FAILURE_BOUND
+    deadline = time.monotonic() + 10
+    while any(parkit_pids(nodes, name) for name in nodes.names):
+        assert time.monotonic() < deadline, \
+            {name: parkit_pids(nodes, name) for name in nodes.names}
+        time.sleep(0.1)
+    assert not glob.glob(str(tmp_path / "results" / "*.h5"))
+
+
+# ---- SLURM across the simulated nodes -------------------------------------
+
+@pytest.fixture(scope="module")
+def slurm_jobs(tmp_path_factory):
+    """A 3-node cluster of its own (the failure tests must not kill its
+    daemons); every multi-node job submitted at once, then waited for."""
+    base = tmp_path_factory.mktemp("slurm")
+    work = base / "work"
+    work.mkdir()
+    slurm_dir = os.path.join(SOURCE_DIR, "jobs", "slurm")
+    generated = subprocess.run(
+        [f"{SOURCE_DIR}/jobs/make-sbatch.sh", "--kernel", "transpose",
+         "--mode", "ranks", "--nodes", "3", "--ranks-per-node", "2",
+         "--time", "5", "--args", "--n 96 --reps 2"],
+        capture_output=True, text=True, check=True)
+    (work / "generated.sbatch").write_text(generated.stdout)
+    jobs = {
+        "multinode-ranks": ([f"{slurm_dir}/multinode-ranks.sbatch"], {}),
+        "multinode-hybrid-3": (["--nodes=3",
+                                f"{slurm_dir}/multinode-hybrid.sbatch"], {}),
+        "multinode-ranks-mpirun": (["--nodes=3",
+                                    f"{slurm_dir}/multinode-ranks.sbatch"],
+                                   {"PARKIT_LAUNCHER": "mpirun"}),
+        "generated": (["generated.sbatch"], {}),
+    }
+    with SimulatedNodes(3, base / "nodes") as simulated, \
+            SimulatedSlurm(simulated, base / "slurm") as cluster:
+        submitted = {}
+        for name, (arguments, variables) in jobs.items():
+            env = {"PARKIT": SOURCE_DIR, "PARKIT_BINARY": BINARY,
+                   "PARKIT_RESULTS": str(work / "results"),
+                   "OMPI_MCA_pml": "ob1", **variables}
+            submitted[name] = cluster.sbatch(
+                ["--ntasks-per-node=2", *arguments] if name ==
+                "multinode-ranks-mpirun" else arguments, cwd=work, env=env)
+        finished = {name: cluster.wait(job, timeout=240)[0]
+                    for name, job in submitted.items()}
+        yield work, finished, simulated.names
+    assert simulated.leftovers() == []
+
+
+@pytest.mark.parametrize("job", ["multinode-ranks", "multinode-hybrid-3",
+                                 "multinode-ranks-mpirun", "generated"])
+def test_multinode_job_completes(slurm_jobs, job):
+    work, finished, names = slurm_jobs
+    record = finished[job]
+    log = (work / f"slurm-{record['JobId']}.out")
+    log = log.read_text() if log.exists() else "(no output file)"
+    assert (record["JobState"], record["ExitCode"]) == ("COMPLETED", "0:0"), \
+        log
+    directory = work / "results" / f"{record['JobName']}_{record['JobId']}"
+    assert (directory / "STATUS").read_text() == "COMPLETED 0\n"
+    (path,) = glob.glob(str(directory / "*.h5"))
+    check_file_against_readme(path)
+    with h5py.File(path, "r") as f:
+        a = f.attrs
+        assert a["verified"] == 1, a["verification"]
+        count = int(record["NumNodes"])
+        assert a["nodes"] == count
+        assert a["ranks"] == int(record["NumTasks"])
+        assert a["slurm_job_id"] == record["JobId"]
+        assert a["slurm_nodelist"] == record["NodeList"]
+        hosts = sorted({h.decode() for h in f["ranks/host"][:]})
+        assert hosts == sorted(names[:count])
+        # Per node: each rank's cores as SLURM bound them, distinct
+        # within the node.
+        nodes = f["ranks/node"][:]
+        cpusets = f["ranks/cpuset"][:]
+        for node in range(count):
+            mine = [c for c, n in zip(cpusets, nodes) if n == node]
+            assert all(mine) and len(set(mine)) == len(mine), mine
