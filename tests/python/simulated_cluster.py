@@ -35,6 +35,10 @@ from slurm_cluster import (DAEMONS, common_config_lines, end_daemons,
                            wait_until_idle, SlurmClients)
 
 SUBNET = "198.18.0.0/24"
+# What mpirun() passes to every rank with -x when it is set: the thread
+# count, the sanitizers' and OpenBLAS's settings the test suite uses.
+EXPORTED = ("OMP_NUM_THREADS", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+            "LSAN_OPTIONS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 NETNS_DIR = "/run/netns"
 _instances = itertools.count()
 
@@ -369,9 +373,10 @@ class SimulatedNodes:
     def mpirun(self, ranks_per_node, program_argv, env=None, timeout=120,
                mpirun_options=()):
         """Runs program_argv as ranks_per_node ranks on every node (mpirun on
-        the first node); returns the CompletedProcess (text output). The
-        remote ranks see only what -x passes: OMP_NUM_THREADS (default 1)
-        and every variable in `env` (a value None unsets it)."""
+        the first node); returns the CompletedProcess (text output). Ranks
+        on the other nodes see only what -x passes (and Open MPI's own
+        OMPI_* variables): EXPORTED where set (OMP_NUM_THREADS defaults to
+        1) and every variable in `env` (a value None unsets it)."""
         environment = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1",
                            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         environment.setdefault("OMP_NUM_THREADS", "1")
@@ -380,9 +385,8 @@ class SimulatedNodes:
                 environment.pop(name, None)
             else:
                 environment[name] = str(value)
-        exported = ["OMP_NUM_THREADS"] + [n for n, v in (env or {}).items()
-                                          if v is not None and
-                                          n != "OMP_NUM_THREADS"]
+        exported = list(EXPORTED) + [n for n, v in (env or {}).items()
+                                     if v is not None and n not in EXPORTED]
         options = list(mpirun_options)
         for name in exported:
             if name in environment:
@@ -400,9 +404,12 @@ class SimulatedSlurm(SlurmClients):
     job(), wait(); `env` holds SLURM_CONF. stop() ends only the daemons
     this object started, by their pids, also after a failed start."""
 
-    # task/affinity works here: every slurmd believes it owns all CPUs and
-    # binds tasks inside its own node's step, as on a real node (the
-    # nodes share the CPUs, so bindings of different nodes may overlap).
+    # task/affinity (as LocalSlurm) works here: slurmd runs in the host's
+    # mount namespace (see _in_node), and srun --cpu-bind=cores gives each
+    # task of a node its own core (test_simulated_cluster checks it), so
+    # jobs/slurm/lib.sh runs as on a real cluster. Every slurmd believes it
+    # owns all CPUs, so tasks of different nodes share cores. task/none
+    # also works but would not bind; task/cgroup needs a cgroup setup.
     TASK_PLUGIN = "task/affinity"
     CONTROLLER_PORT = 6817  # each node has its own network stack: no clash
     NODE_PORT = 6818

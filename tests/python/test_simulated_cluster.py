@@ -198,6 +198,17 @@ def test_slurm_across_three_nodes(tmp_path):
             done = cluster.client(["srun", "--nodes=3",
                                    "--ntasks-per-node=1", "hostname"])
             assert sorted(done.stdout.split()) == nodes.names
+            # task/affinity: each node binds its own tasks, one core each.
+            done = cluster.client(
+                ["srun", "--nodes=3", "--ntasks-per-node=2",
+                 "--cpu-bind=cores", "sh", "-c",
+                 "echo $(hostname) $(grep Cpus_allowed_list /proc/self/status)"])
+            bound = sorted(line.split() for line in done.stdout.splitlines())
+            assert [b[0] for b in bound] == sorted(nodes.names * 2)
+            if os.cpu_count() >= 2:
+                for first, second in zip(bound[::2], bound[1::2]):
+                    assert first[-1].isdigit() and second[-1].isdigit()
+                    assert first[-1] != second[-1], bound
             (tmp_path / "tiny.sbatch").write_text(TINY_JOB)
             job = cluster.sbatch(["tiny.sbatch"], cwd=tmp_path)
             (record,) = cluster.wait(job, timeout=60)
