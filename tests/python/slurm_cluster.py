@@ -75,137 +75,115 @@ def process_alive(pid):
     return state not in ("Z", "X")
 
 
-class LocalSlurm:
-    def __init__(self, base):
-        self.base = os.path.abspath(base)
-        self.conf = os.path.join(self.base, "etc", "slurm.conf")
-        self.env = dict(os.environ, SLURM_CONF=self.conf)
-        self.pids = {}
+def prepare_munge(directory):
+    """Directories and a fresh key for one munged under `directory`; returns
+    the munged command line. The socket directory is mode 711: a client in
+    another network namespace reaches the pathname socket (700 refuses
+    it)."""
+    for part in ("etc", "run", "log", "lib"):
+        os.makedirs(os.path.join(directory, part), exist_ok=True)
+    os.chmod(os.path.join(directory, "etc"), 0o700)
+    os.chmod(os.path.join(directory, "run"), 0o711)
+    key = os.path.join(directory, "etc", "munge.key")
+    with open(key, "wb") as out:
+        out.write(secrets.token_bytes(1024))
+    os.chmod(key, 0o400)
+    return [DAEMONS["munged"], f"--key-file={key}",
+            f"--socket={munge_socket(directory)}",
+            f"--log-file={directory}/log/munged.log",
+            f"--pid-file={munge_pid_file(directory)}",
+            f"--seed-file={directory}/lib/munged.seed", "--force"]
 
-    # ---- start and stop ------------------------------------------------
-    def __enter__(self):
+
+def munge_socket(directory):
+    return os.path.join(directory, "run", "munge.socket.2")
+
+
+def munge_pid_file(directory):
+    return os.path.join(directory, "run", "munged.pid")
+
+
+def common_config_lines(path, munge_directory, task_plugin):
+    """The slurm.conf lines both test clusters share; `path(part)` names a
+    file or directory of the cluster's own tree."""
+    return [
+        "ClusterName=parkit-test",
+        "SlurmUser=root",
+        "AuthType=auth/munge",
+        "CredType=cred/munge",
+        f"AuthInfo=socket={munge_socket(munge_directory)}",
+        f"StateSaveLocation={path('state')}",
+        f"SlurmctldPidFile={path('run/slurmctld.pid')}",
+        f"SlurmctldLogFile={path('log/slurmctld.log')}",
+        "MailProg=/bin/true",
+        "ProctrackType=proctrack/linuxproc",
+        f"TaskPlugin={task_plugin}",
+        "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core",
+        "SchedulerParameters=batch_sched_delay=0,sched_min_interval=0",
+        "MpiDefault=pmix",
+        "AccountingStorageType=accounting_storage/none",
+        "JobCompType=jobcomp/filetxt",
+        f"JobCompLoc={path('log/jobcomp.txt')}",
+        # Finished jobs stay visible to `scontrol show job` for 10 min.
+        "MinJobAge=600",
+        # Time limits act within a second or two; SIGKILL follows
+        # SIGTERM after KillWait seconds.
+        "OverTimeLimit=0",
+        "KillWait=5",
+        "EnforcePartLimits=ALL",
+    ]
+
+
+def start_daemon(command, env, pid_file, name):
+    """Runs a daemon that forks into the background and returns its pid,
+    read from the pid file it writes (waits up to 10 s for it)."""
+    subprocess.run(command, env=env, check=True, capture_output=True,
+                   timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
         try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+            with open(pid_file) as text:
+                return int(text.read().strip())
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} wrote no pid file {pid_file}")
 
-    def __exit__(self, *exc):
-        self.stop()
 
-    def path(self, *parts):
-        return os.path.join(self.base, *parts)
+def end_daemons(pids, signalled=(), timeout=15):
+    """Waits for each of `pids` ({name: pid}, in order) to end, sending
+    SIGTERM first to those named in `signalled`; SIGKILL to any still
+    running at the deadline. Only these pids are ever signalled."""
+    deadline = time.monotonic() + timeout
+    for name, pid in pids.items():
+        if name in signalled and process_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
-    def write_config(self):
-        for part in ("etc", "munge/etc", "munge/run", "munge/log", "munge/lib",
-                     "state", "spool/slurmd", "log", "run"):
-            os.makedirs(self.path(part), exist_ok=True)
-        os.chmod(self.path("munge/etc"), 0o700)
-        key = self.path("munge/etc/munge.key")
-        with open(key, "wb") as out:
-            out.write(secrets.token_bytes(1024))
-        os.chmod(key, 0o400)
-        controller_port, node_port = free_ports(2)
-        lines = [
-            "ClusterName=parkit-test",
-            "SlurmctldHost=localhost",
-            f"SlurmctldPort={controller_port}",
-            f"SlurmdPort={node_port}",
-            "SlurmUser=root",
-            "AuthType=auth/munge",
-            "CredType=cred/munge",
-            f"AuthInfo=socket={self.path('munge/run/munge.socket.2')}",
-            f"StateSaveLocation={self.path('state')}",
-            f"SlurmdSpoolDir={self.path('spool/slurmd')}",
-            f"SlurmctldPidFile={self.path('run/slurmctld.pid')}",
-            f"SlurmdPidFile={self.path('run/slurmd.pid')}",
-            f"SlurmctldLogFile={self.path('log/slurmctld.log')}",
-            f"SlurmdLogFile={self.path('log/slurmd.log')}",
-            "MailProg=/bin/true",
-            "ProctrackType=proctrack/linuxproc",
-            "TaskPlugin=task/affinity",
-            "SelectType=select/cons_tres",
-            "SelectTypeParameters=CR_Core",
-            "SchedulerParameters=batch_sched_delay=0,sched_min_interval=0",
-            "MpiDefault=pmix",
-            "AccountingStorageType=accounting_storage/none",
-            "JobCompType=jobcomp/filetxt",
-            f"JobCompLoc={self.path('log/jobcomp.txt')}",
-            # Finished jobs stay visible to `scontrol show job` for 10 min.
-            "MinJobAge=600",
-            # Time limits act within a second or two; SIGKILL follows
-            # SIGTERM after KillWait seconds.
-            "OverTimeLimit=0",
-            "KillWait=5",
-            "EnforcePartLimits=ALL",
-            f"NodeName={NODE} NodeAddr=127.0.0.1 {node_hardware()} "
-            "State=UNKNOWN",
-            f"PartitionName=debug Nodes={NODE} Default=YES MaxTime=INFINITE "
-            "State=UP",
-        ]
-        with open(self.conf, "w") as out:
-            out.write("\n".join(lines) + "\n")
 
-    def start_daemon(self, name, arguments, pid_file):
-        subprocess.run([DAEMONS[name], *arguments], env=self.env, check=True,
-                       capture_output=True, timeout=30)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with open(pid_file) as text:
-                    self.pids[name] = int(text.read().strip())
-                return
-            except (FileNotFoundError, ValueError):
-                time.sleep(0.05)
-        raise RuntimeError(f"{name} wrote no pid file {pid_file}")
+def wait_until_idle(cluster, nodes, timeout, what):
+    """Polls sinfo until every node in `nodes` is idle."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = cluster.client(["sinfo", "-h", "-N", "-o", "%N %T"],
+                               check=False)
+        states = dict(line.split() for line in state.stdout.splitlines()
+                      if len(line.split()) == 2)
+        if all(states.get(node) == "idle" for node in nodes):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not become idle within {timeout} "
+                               f"s ({states or state.stderr.strip()}); see "
+                               f"{cluster.path('log')}")
+        time.sleep(0.2)
 
-    def start(self, timeout=30):
-        self.write_config()
-        munge = self.path("munge")
-        self.start_daemon("munged", [
-            f"--key-file={munge}/etc/munge.key",
-            f"--socket={munge}/run/munge.socket.2",
-            f"--log-file={munge}/log/munged.log",
-            f"--pid-file={munge}/run/munged.pid",
-            f"--seed-file={munge}/lib/munged.seed", "--force"],
-            f"{munge}/run/munged.pid")
-        self.start_daemon("slurmctld", ["-f", self.conf],
-                          self.path("run/slurmctld.pid"))
-        self.start_daemon("slurmd", ["-f", self.conf, "-N", NODE],
-                          self.path("run/slurmd.pid"))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.client(["sinfo", "-h", "-o", "%T"], check=False)
-            if state.stdout.strip() == "idle":
-                return
-            time.sleep(0.2)
-        raise RuntimeError("the local SLURM node did not become idle within "
-                           f"{timeout} s; see {self.path('log')}")
 
-    def stop(self, timeout=15):
-        """Ends the daemons this object started (never any other)."""
-        if "slurmctld" in self.pids:
-            self.client(["scontrol", "shutdown"], check=False, timeout=10)
-        deadline = time.monotonic() + timeout
-        for name in ("slurmd", "slurmctld", "munged"):
-            pid = self.pids.get(name)
-            if pid is None:
-                continue
-            if name == "munged" and process_alive(pid):
-                os.kill(pid, signal.SIGTERM)
-            while process_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if process_alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.pids = {}
-
-    # ---- clients ---------------------------------------------------------
-    def client(self, arguments, check=True, timeout=30, cwd=None, env=None):
-        environment = dict(self.env, **(env or {}))
-        return subprocess.run(arguments, capture_output=True, text=True,
-                              env=environment, check=check, timeout=timeout,
-                              cwd=cwd)
+class SlurmClients:
+    """sbatch, job and wait for a cluster object whose client(arguments,
+    check, timeout, cwd, env) runs a SLURM client command."""
 
     def sbatch(self, arguments, cwd=None, env=None):
         """Submits; returns the job id (str)."""
@@ -237,6 +215,80 @@ class LocalSlurm:
                 raise TimeoutError(f"job {job_id} not done after {timeout} s: "
                                    f"{[j.get('JobState') for j in jobs]}")
             time.sleep(0.2)
+
+
+class LocalSlurm(SlurmClients):
+    def __init__(self, base):
+        self.base = os.path.abspath(base)
+        self.conf = os.path.join(self.base, "etc", "slurm.conf")
+        self.env = dict(os.environ, SLURM_CONF=self.conf)
+        self.pids = {}
+
+    # ---- start and stop ------------------------------------------------
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def path(self, *parts):
+        return os.path.join(self.base, *parts)
+
+    def write_config(self):
+        for part in ("etc", "state", "spool/slurmd", "log", "run"):
+            os.makedirs(self.path(part), exist_ok=True)
+        self.munged = prepare_munge(self.path("munge"))
+        controller_port, node_port = free_ports(2)
+        lines = [
+            "SlurmctldHost=localhost",
+            f"SlurmctldPort={controller_port}",
+            f"SlurmdPort={node_port}",
+            f"SlurmdSpoolDir={self.path('spool/slurmd')}",
+            f"SlurmdPidFile={self.path('run/slurmd.pid')}",
+            f"SlurmdLogFile={self.path('log/slurmd.log')}",
+            *common_config_lines(self.path, self.path("munge"),
+                                 "task/affinity"),
+            f"NodeName={NODE} NodeAddr=127.0.0.1 {node_hardware()} "
+            "State=UNKNOWN",
+            f"PartitionName=debug Nodes={NODE} Default=YES MaxTime=INFINITE "
+            "State=UP",
+        ]
+        with open(self.conf, "w") as out:
+            out.write("\n".join(lines) + "\n")
+
+    def start(self, timeout=30):
+        self.write_config()
+        self.pids["munged"] = start_daemon(
+            self.munged, self.env, munge_pid_file(self.path("munge")),
+            "munged")
+        self.pids["slurmctld"] = start_daemon(
+            [DAEMONS["slurmctld"], "-f", self.conf], self.env,
+            self.path("run/slurmctld.pid"), "slurmctld")
+        self.pids["slurmd"] = start_daemon(
+            [DAEMONS["slurmd"], "-f", self.conf, "-N", NODE], self.env,
+            self.path("run/slurmd.pid"), "slurmd")
+        wait_until_idle(self, [NODE], timeout, "the local SLURM node")
+
+    def stop(self, timeout=15):
+        """Ends the daemons this object started (never any other)."""
+        if "slurmctld" in self.pids:
+            self.client(["scontrol", "shutdown"], check=False, timeout=10)
+        order = {name: self.pids[name] for name in
+                 ("slurmd", "slurmctld", "munged") if name in self.pids}
+        end_daemons(order, signalled=("munged",), timeout=timeout)
+        self.pids = {}
+
+    # ---- clients ---------------------------------------------------------
+    def client(self, arguments, check=True, timeout=30, cwd=None, env=None):
+        environment = dict(self.env, **(env or {}))
+        return subprocess.run(arguments, capture_output=True, text=True,
+                              env=environment, check=check, timeout=timeout,
+                              cwd=cwd)
 
 
 if __name__ == "__main__":
