@@ -242,8 +242,11 @@ class SimulatedNodes:
         os.chmod(self.agent, 0o755)
 
     def _all_namespaces(self):
-        return set().union(*self._inodes.values()) - {None} \
-            if self._inodes else set()
+        """(dev, inode) of every namespace this instance made."""
+        found = set()
+        for inodes in self._inodes.values():
+            found |= inodes
+        return found - {None}
 
     def stop(self, timeout=10):
         """Ends the processes inside these namespaces (SIGTERM, SIGKILL after
