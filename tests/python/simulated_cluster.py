@@ -114,10 +114,26 @@ case $host in
 {cases}
 *) echo "parkit rsh agent: unknown host '$host'" >&2; exit 255 ;;
 esac
-exec ip netns exec "$node" nsenter --uts="{pins}/$node" -- \
+ip netns exec "$node" nsenter --uts="{pins}/$node" -- \
   env -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   HOME="${{HOME:-/root}}" USER="$(id -un)" LOGNAME="$(id -un)" SHELL=/bin/sh \
-  /bin/sh -c "$*"
+  /bin/sh -c "$*" &
+child=$!
+# Signals to the agent (mpirun ending its "ssh" sessions) reach the remote
+# command, as closing an ssh session would.
+trap 'kill -TERM $child 2>/dev/null' TERM INT HUP
+while true; do
+  status=0
+  wait $child || status=$?
+  kill -0 $child 2>/dev/null || break
+done
+# As ssh does when the far end goes away (a node crash, a killed sshd):
+# name the host, exit 255.
+if [ $status -gt 128 ]; then
+  echo "Connection to $host closed by remote host (remote command killed by signal $((status - 128)))." >&2
+  exit 255
+fi
+exit $status
 """
 
 
