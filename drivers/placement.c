@@ -286,14 +286,16 @@ static void warn_thin_binding(const parkit_command *command, int threads,
 }
 
 static void warn_oversubscribed(const parkit_command *command, int threads,
-                                int ranks_on_node, int cores) {
+                                int ranks_on_node, int cores, const char *host,
+                                int nodes) {
   fprintf(stderr,
           "parkit: warning: oversubscribed: %d rank%s x %d thread%s = %d "
-          "workers on a node with %d core%s available; timings will include "
+          "workers on %s%s%s with %d core%s available; timings will include "
           "time-sharing.\n",
           ranks_on_node, ranks_on_node == 1 ? "" : "s", threads,
-          threads == 1 ? "" : "s", ranks_on_node * threads, cores,
-          cores == 1 ? "" : "s");
+          threads == 1 ? "" : "s", ranks_on_node * threads,
+          nodes > 1 ? "node " : "a node", nodes > 1 ? host : "",
+          nodes > 1 ? " (the most crowded)" : "", cores, cores == 1 ? "" : "s");
   const char *kernel = command->kernel->name;
   switch (command->mode) {
   case PARKIT_MODE_THREADS:
@@ -379,9 +381,14 @@ int parkit_warn_about_placement(const parkit_placement *placement,
   /* Rank 0 finds the most crowded node: workers minus cores. */
   int mine[2] = {placement->node_size, placement->node_cores};
   int *all = NULL;
-  if (rank == 0)
+  char(*hosts)[PARKIT_HOST_TEXT] = NULL;
+  if (rank == 0) {
     PARKIT_ALLOCATE(all, 2 * ranks);
+    PARKIT_ALLOCATE(hosts, ranks);
+  }
   PARKIT_MPI_CALL(MPI_Gather(mine, 2, MPI_INT, all, 2, MPI_INT, 0, world));
+  PARKIT_MPI_CALL(MPI_Gather(placement->host, PARKIT_HOST_TEXT, MPI_CHAR, hosts,
+                             PARKIT_HOST_TEXT, MPI_CHAR, 0, world));
   if (rank != 0)
     return 0;
   int worst = 0;
@@ -390,11 +397,13 @@ int parkit_warn_about_placement(const parkit_placement *placement,
         all[2 * worst] * threads - all[2 * worst + 1])
       worst = r;
   int ranks_on_node = all[2 * worst], node_cores = all[2 * worst + 1];
-  free(all);
   char arguments[1024];
   parkit_format_command_line("parkit", argc, argv, arguments, sizeof arguments);
   if (ranks_on_node * threads > node_cores)
-    warn_oversubscribed(command, threads, ranks_on_node, node_cores);
+    warn_oversubscribed(command, threads, ranks_on_node, node_cores,
+                        hosts[worst], placement->node_count);
+  free(all);
+  free(hosts);
   if (thin_ranks > 0)
     warn_thin_binding(command, threads, thin_ranks, fewest_cores, ranks,
                       arguments);

@@ -118,6 +118,21 @@ def test_oversubscription_is_named_with_its_fix(tmp_path):
     assert f"fix: mpirun -np {cores} parkit ranks montecarlo" in result.stderr
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
+                    reason="needs 2 cores: ranks stacked on one of them")
+def test_ranks_stacked_on_one_core_are_named(tmp_path):
+    # 3 ranks bound round-robin to 2 cores: ranks 0 and 2 share the first.
+    result = run_parkit(["ranks"] + QUICK + ["--out", tmp_path],
+                        launcher=mpirun(3, "--oversubscribe", "--map-by",
+                                        "core", "--bind-to",
+                                        "core:overload-allowed"))
+    assert result.returncode == 0, result.stderr
+    first = min(os.sched_getaffinity(0))
+    assert f"2 ranks (0 and 2) are bound to the same CPUs {first}: 2 workers " \
+        "on 1 core will time-share them" in result.stderr, result.stderr
+    assert "fix: mpirun --map-by core --bind-to core" in result.stderr
+
+
 def test_a_fitting_launch_gives_no_warning(tmp_path):
     result = run_parkit(["hybrid"] + QUICK + ["--threads", "1", "--out",
                                               tmp_path],

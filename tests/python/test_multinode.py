@@ -67,10 +67,9 @@ def kernel_arguments(path):
 
 
 def run_across(nodes, mode, ranks_per_node, threads, arguments, out,
-               extra=()):
+               extra=("--quiet",)):
     """parkit MODE ARGUMENTS on every node of `nodes`; CompletedProcess."""
-    program = [BINARY, mode, *arguments, "--out", str(out), "--quiet",
-               *extra]
+    program = [BINARY, mode, *arguments, "--out", str(out), *extra]
     if mode == "hybrid":
         program += ["--threads", str(threads)]
     return nodes.mpirun(ranks_per_node, program, timeout=180,
@@ -136,7 +135,7 @@ def test_kernel_verifies_across_nodes(clusters, tmp_path, config, shape):
     arguments = kernel_arguments(reference_file(config))
     out = tmp_path / "run.h5"
     result = run_across(nodes, mode, ranks_per_node, threads, arguments, out,
-                        extra=["--writers", writers])
+                        extra=["--quiet", "--writers", writers])
     assert result.returncode == 0, result.stderr
     check_placement(out, nodes, count, ranks_per_node, threads, writers)
     if not config.startswith(PROBES):
@@ -151,8 +150,11 @@ def test_traffic_between_nodes_crosses_the_wire(nodes, tmp_path):
     before = {name: nodes.interface_bytes(name) for name in nodes.names}
     result = run_across(nodes, "ranks", 2, 1,
                         ["matmul", "--n", str(n), "--block", "32", "--reps",
-                         "2"], tmp_path / "matmul.h5")
+                         "2"], tmp_path / "matmul.h5", extra=())
     assert result.returncode == 0, result.stderr
+    assert "matmul, ranks mode: 3 nodes x 2 ranks per node x 1 thread " \
+        "(6 ranks)" in result.stdout, result.stdout
+    assert " nodes=3 ranks_per_node=2 " in result.stdout
     block_bytes = 8 * n * (n // 3)
     for name in nodes.names:
         received, sent = (now - then for now, then in
@@ -170,8 +172,13 @@ def test_node_leader_writers_write_the_same_file(nodes, tmp_path):
     for writers in ("all", "node-leaders"):
         files[writers] = tmp_path / f"{writers}.h5"
         result = run_across(nodes, "hybrid", 2, 2, arguments,
-                            files[writers], extra=["--writers", writers])
+                            files[writers],
+                            extra=["--quiet", "--writers", writers])
         assert result.returncode == 0, result.stderr
+        # Checked per node: 2 ranks x 2 threads on a node's 2 cores.
+        assert "oversubscribed: 2 ranks x 2 threads = 4 workers on node " \
+            f"{nodes.names[0]} (the most crowded) with 2 cores" \
+            in result.stderr, result.stderr
     with h5py.File(files["all"], "r") as a, \
             h5py.File(files["node-leaders"], "r") as b:
         for name in ("outputs/field", "ranks/host", "ranks/node",
@@ -180,6 +187,30 @@ def test_node_leader_writers_write_the_same_file(nodes, tmp_path):
             assert np.array_equal(a[name][()], b[name][()]), name
         assert a["outputs/field"].shape == (53, 53)
         assert np.count_nonzero(a["outputs/field"][()]) > 0
+
+
+def test_report_shows_nodes_ranks_per_node_threads(nodes, tmp_path):
+    out = tmp_path / "runs"
+    for mode, threads in (("ranks", 1), ("hybrid", 2)):
+        result = run_across(nodes, mode, 2, threads,
+                            ["transpose", "--n", "48", "--reps", "2"], out)
+        assert result.returncode == 0, result.stderr
+    table = subprocess.run([BINARY, "report", str(out)], capture_output=True,
+                           text=True)
+    assert table.returncode == 0, table.stderr
+    splits = {line.split()[0]: line.split()[1]
+              for line in table.stdout.splitlines()
+              if line.startswith("  ") and line.split()[0] in
+              ("ranks", "hybrid")}
+    assert splits == {"ranks": "3x2x1", "hybrid": "3x2x2"}, table.stdout
+    csv = subprocess.run([BINARY, "report", "--format", "csv", str(out)],
+                         capture_output=True, text=True)
+    header, *rows = csv.stdout.splitlines()
+    columns = header.split(",")
+    for row in rows:
+        cells = dict(zip(columns, row.split(",")))
+        assert (cells["nodes"], cells["ranks_per_node"], cells["ranks"]) == \
+            ("3", "2", "6"), row
 
 
 def parkit_pids(nodes, name):
