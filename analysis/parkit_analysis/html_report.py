@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .plots import all_figures, machine_label
-from .summary import summary_table
+from .summary import split_label, summary_table
 
 PROVENANCE = [
     ("hosts", "hosts"), ("CPU model", "provenance_cpu_model"),
@@ -135,8 +135,7 @@ def _number_table(frame, formats):
 
 def _summary_html(table):
     shown = table.copy()
-    shown["split"] = shown["ranks"].astype(str) + "×" \
-        + shown["threads"].astype(str)
+    shown["split"] = [split_label(row) for _, row in shown.iterrows()]
     shown["verified"] = shown["verified"].map({1: "yes", 0: "NO"})
     shown["best"] = shown["best"].map({True: "*", False: ""})
     shown = shown[["kernel", "problem", "mode", "split", "time_median_s",

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .loader import array_outputs  # noqa: E402
-from .summary import best_per_mode_at  # noqa: E402
+from .summary import best_per_mode_at, split_label  # noqa: E402
 
 MODES = ("threads", "ranks", "hybrid")
 # Okabe-Ito colours (safe for colour-blind readers), plus marker, line style
@@ -133,7 +133,7 @@ def modes_at_full_machine(results, table):
                 row = modes[mode]
                 positions.append(g + (index - 1) * width)
                 heights.append(row["speedup"])
-                labels.append(f"{int(row['ranks'])}×{int(row['threads'])}")
+                labels.append(split_label(row))
         if not positions:
             continue
         style = MODE_STYLE[mode]
@@ -178,9 +178,9 @@ def memory_footprint(results, table):
                      color=style["color"], hatch=style["hatch"],
                      edgecolor="black", linewidth=0.8)
         axis.set_xticks(range(len(group)))
-        axis.set_xticklabels([f"{m[:1]} {int(r)}×{int(t)}" for m, r, t in zip(
-            group["mode"], group["ranks"], group["threads"])], rotation=45,
-            ha="right")
+        axis.set_xticklabels([f"{row['mode'][:1]} {split_label(row)}"
+                              for _, row in group.iterrows()], rotation=45,
+                             ha="right")
         axis.set_ylabel("peak resident memory,\nall ranks (MiB)")
         axis.set_title(kernel, fontsize=11)
     for axis in axes.ravel()[len(groups):]:
@@ -286,7 +286,7 @@ def _curves(runs, kernel, x_name, series, x_label, y_label, title):
         for name in series:
             if name in arrays and len(arrays[name]) == len(arrays[x_name]):
                 lines.append((f"{_series_label(name)} ({run['mode']} "
-                              f"{run['ranks']}×{run['threads']})",
+                              f"{split_label(run)})",
                               arrays[x_name], arrays[name]))
     if not lines:
         return []
@@ -345,8 +345,8 @@ def _footprint_bars(runs):
                  hatch=SERIES_HATCHES[index % len(SERIES_HATCHES)],
                  edgecolor="black", linewidth=0.8)
     axis.set_xticks(range(len(chosen)))
-    axis.set_xticklabels([f"{m}\n{int(r)}×{int(t)}" for m, r, t in zip(
-        chosen["mode"], chosen["ranks"], chosen["threads"])])
+    axis.set_xticklabels([f"{row['mode']}\n{split_label(row)}"
+                          for _, row in chosen.iterrows()])
     axis.set_ylabel("memory, all ranks (MiB)")
     axis.set_xlabel("mode, ranks × threads")
     axis.legend(fontsize=9)

@@ -23,6 +23,18 @@ SUMMARY_COLUMNS = ["kernel", "problem", "mode", "nodes", "ranks_per_node",
 MODE_ORDER = {"threads": 0, "ranks": 1, "hybrid": 2}
 
 
+def split_label(row, times="×"):
+    """How a run was split: ranks × threads on one node, nodes × ranks per
+    node × threads across nodes (`parkit report` writes the latter always).
+    `row`: a mapping with ranks and threads, and nodes / ranks_per_node
+    when known."""
+    nodes = int(row.get("nodes", 1) or 1)
+    if nodes <= 1:
+        return f"{int(row['ranks'])}{times}{int(row['threads'])}"
+    return (f"{nodes}{times}{int(row['ranks_per_node'])}{times}"
+            f"{int(row['threads'])}")
+
+
 def time_statistics(timings):
     """Per file: time_median_s, time_min_s, time_max_s, imbalance from the
     long-format timings."""

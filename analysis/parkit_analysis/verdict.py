@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .loader import array_outputs
+from .summary import split_label
 
 MODES = ("threads", "ranks", "hybrid")
 # Kernels whose "time" is a measurement sweep, not work: reported below the
@@ -66,23 +67,14 @@ def kernel_lines(runs, workers):
                 cells.append(f"{'-':<17}")
                 continue
             row = by_mode[mode]
-            split = _split(row)
+            split = split_label(row, "x")
             slower = row["time_median"] / best["time_median"] - 1
             text = "best" if mode == best_mode else f"+{100 * slower:.0f}%"
             cells.append(f"{text + ' (' + split + ')':<17}")
-        split = _split(best)
+        split = split_label(best, "x")
         lines.append(f"{kernel:<11} {best_mode + ' ' + split:<13} "
                      f"{_seconds(best['time_median']):>9}  " + "  ".join(cells))
     return lines
-
-
-def _split(row):
-    """ranks x threads on one machine; nodes x ranks per node x threads
-    (as `parkit report` writes it) across nodes."""
-    nodes = int(row.get("nodes", 1))
-    if nodes == 1:
-        return f"{int(row['ranks'])}x{int(row['threads'])}"
-    return f"{nodes}x{int(row['ranks_per_node'])}x{int(row['threads'])}"
 
 
 def _probe_rows(runs, kernel):

@@ -24,6 +24,8 @@ import numpy as np
 import pytest
 
 from conftest import BINARY, SOURCE_DIR
+from parkit_analysis import load_results, summary_table
+from parkit_analysis.summary import split_label
 from simulated_cluster import (SimulatedNodes, SimulatedSlurm,
                                missing_requirements)
 from test_result_layout import check_file_against_readme
@@ -211,6 +213,12 @@ def test_report_shows_nodes_ranks_per_node_threads(nodes, tmp_path):
         cells = dict(zip(columns, row.split(",")))
         assert (cells["nodes"], cells["ranks_per_node"], cells["ranks"]) == \
             ("3", "2", "6"), row
+    # The pandas side agrees, and labels the splits the same way.
+    table = summary_table(load_results(str(out)))
+    assert sorted(zip(table["nodes"], table["ranks_per_node"])) == \
+        [(3, 2), (3, 2)]
+    assert sorted(split_label(row, "x") for _, row in table.iterrows()) == \
+        ["3x2x1", "3x2x2"]
 
 
 def parkit_pids(nodes, name):
