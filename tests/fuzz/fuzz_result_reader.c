@@ -124,6 +124,8 @@ static void write_file(const char *path, input *in) {
   fuzzed_attribute(file, in, "ranks", NULL, 2);
   fuzzed_attribute(file, in, "threads", NULL, 1);
   fuzzed_attribute(file, in, "workers", NULL, 2);
+  fuzzed_attribute(file, in, "nodes", NULL, 1);
+  fuzzed_attribute(file, in, "ranks_per_node", NULL, 2);
   fuzzed_attribute(file, in, "repetitions", NULL, 3);
   fuzzed_attribute(file, in, "repetitions_completed", NULL, 3);
   fuzzed_attribute(file, in, "verified", NULL, 1);
@@ -155,9 +157,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fprintf(stderr, "reader: %d %s\n", status, status ? reason : "accepted");
   if (status != 0 && (reason[0] == '\0' || strchr(reason, '\n')))
     abort(); /* a refusal is one non-empty line */
-  if (status == 0 && (summary.repetitions < 1 || summary.ranks < 1 ||
-                      !isfinite(summary.times.median) ||
-                      summary.times.median < 0 || summary.kernel[0] == '\0'))
+  if (status == 0 &&
+      (summary.repetitions < 1 || summary.ranks < 1 || summary.nodes < 1 ||
+       summary.nodes > summary.ranks || summary.ranks_per_node < 1 ||
+       summary.ranks_per_node > summary.ranks ||
+       summary.ranks_per_node * summary.nodes < summary.ranks ||
+       !isfinite(summary.times.median) || summary.times.median < 0 ||
+       summary.kernel[0] == '\0'))
     abort(); /* an accepted summary must be usable by the report */
   if (status != 0 && status != -1)
     abort();

@@ -3,6 +3,7 @@
 CTest passes them in the environment (see tests/CMakeLists.txt)."""
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -11,6 +12,8 @@ MPIEXEC = os.environ.get("PARKIT_MPIEXEC", "mpirun")
 RESULTS = os.environ.get("PARKIT_TEST_RESULTS", "")
 SOURCE_DIR = os.environ.get("PARKIT_SOURCE_DIR", "")
 CONFIGS = [c for c in os.environ.get("PARKIT_CONFIGS", "").split(",") if c]
+# analysis/parkit_analysis, for the tests that read results as users do.
+sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
 
 
 def run_parkit(arguments, launcher=None, env=None, timeout=120, cwd=None):

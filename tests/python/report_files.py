@@ -8,14 +8,11 @@ layout (results/README.md) with timings the test chooses."""
 import glob
 import os
 import shutil
-import sys
 
 import h5py
 import numpy as np
 
-from conftest import RESULTS, SOURCE_DIR
-
-sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
+from conftest import RESULTS
 
 BAD_FILES = ("broken/truncated.h5", "broken/not-hdf5.h5")
 UNFINISHED = "broken/killed_run.h5.tmp"

@@ -239,7 +239,7 @@ class SimulatedNodes:
         self._etc.append(etc)
         os.makedirs(etc)
         with open(os.path.join(etc, "hosts"), "w") as hosts:
-            hosts.write(f"127.0.0.1\tlocalhost\n::1\tlocalhost\n" +
+            hosts.write("127.0.0.1\tlocalhost\n::1\tlocalhost\n" +
                         "".join(f"{address}\t{node}\n"
                                 for node, address in self.addresses.items()))
         pin = os.path.join(self.pins, name)

@@ -18,13 +18,12 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 
 import h5py
 import pytest
 
-from conftest import BINARY, MPIEXEC, SOURCE_DIR, processes_naming
+from conftest import BINARY, MPIEXEC, processes_naming
 
 RUNS = 54
 SEED = int(os.environ.get("PARKIT_KILL_SEED", "20261123"))
@@ -163,7 +162,6 @@ def check_readers_ignore_temporaries(out):
     for temporary in temporaries:
         assert os.path.basename(temporary) in report.stderr
         assert os.path.basename(temporary) not in report.stdout
-    sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
     from parkit_analysis.loader import load_results
     results = load_results(str(out))
     assert sorted(results.runs["file"]) == finals
