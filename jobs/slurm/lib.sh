@@ -84,13 +84,23 @@ parkit_launch() {
   [ "$mode" = ranks ] || threads=(--threads "$cpus")
   local command
   if [ "$PARKIT_LAUNCHER" = mpirun ]; then
+    # A node that goes silent (its network, not its processes, failed) is
+    # noticed by mpirun only through TCP keepalive on its daemons'
+    # connections: after 300 + 9 x 20 s by default, about 20 s here.
+    export OMPI_MCA_oob_tcp_keepalive_time=${OMPI_MCA_oob_tcp_keepalive_time:-10}
+    export OMPI_MCA_oob_tcp_keepalive_intvl=${OMPI_MCA_oob_tcp_keepalive_intvl:-3}
+    export OMPI_MCA_oob_tcp_keepalive_probes=${OMPI_MCA_oob_tcp_keepalive_probes:-3}
     # Inside the allocation mpirun reads its shape from SLURM.
     command=(mpirun -np "$tasks" --map-by "slot:PE=$cpus" --bind-to core
       -x OMP_NUM_THREADS="$cpus" -x OMP_PLACES -x OMP_PROC_BIND)
   else
     # Explicit --cpus-per-task: since SLURM 22.05 srun no longer takes it
     # from the job. --cpu-bind=cores gives each rank its own cores.
-    command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores)
+    # --kill-on-bad-exit: a rank that dies (its node lost, a crash) ends the
+    # step; without it srun leaves the other ranks waiting for the dead one
+    # (Open MPI's TCP transport retries the connection) until the time limit.
+    command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores
+      --kill-on-bad-exit=1)
   fi
   local out=${PARKIT_STEP_OUT:-$JOB_DIR}
   echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} --out $out $*"

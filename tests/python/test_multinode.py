@@ -272,6 +272,7 @@ def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
             launcher.kill()
             launcher.wait()
     message = errors.read_text()
+    print(f"lost {lost}: mpirun ended {took:.1f} s after the kill")
     assert status != 0, message
     assert victim in message, message
     assert took < FAILURE_BOUND
@@ -283,45 +284,112 @@ def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
     assert not glob.glob(str(tmp_path / "results" / "*.h5"))
 
 
+# Open MPI's launcher notices a node that went silent (no process died, the
+# network did) only through TCP keepalive on its daemon connections: 300 s
+# idle + 9 x 20 s by default. These settings (README.md, Several nodes; the
+# mpirun launcher of jobs/slurm/lib.sh sets the same kind) make it seconds.
+KEEPALIVE = ["--mca", "oob_tcp_keepalive_time", "5",
+             "--mca", "oob_tcp_keepalive_intvl", "2",
+             "--mca", "oob_tcp_keepalive_probes", "3"]
+PARTITION_BOUND = 60
+
+
+def test_a_silent_node_ends_the_job(tmp_path):
+    """The second node's link goes down mid-run (a switch port, a cable):
+    nothing dies, so only silence tells. The launcher must give up on the
+    node and end the job, naming it; the node's own ranks, cut off, end by
+    --watchdog; nothing is left running anywhere."""
+    errors = tmp_path / "stderr.txt"
+    program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
+               "A", "--reps", "60", "--watchdog", "30", "--out",
+               str(tmp_path / "results")]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    with SimulatedNodes(3, tmp_path / "nodes") as nodes:
+        victim = nodes.names[1]
+        with open(errors, "w") as stderr:
+            launcher = nodes.popen_on(
+                nodes.names[0], nodes.mpirun_command(2, KEEPALIVE) + program,
+                stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while "parkit: repetition" not in errors.read_text():
+                assert launcher.poll() is None, errors.read_text()
+                assert time.monotonic() < deadline, "the run never got going"
+                time.sleep(0.1)
+            nodes.run_on(victim, ["ip", "link", "set", "veth0", "down"],
+                         check=True)
+            cut = time.monotonic()
+            status = launcher.wait(timeout=PARTITION_BOUND)
+            print(f"mpirun ended {time.monotonic() - cut:.1f} s after the "
+                  "link went down")
+        finally:
+            if launcher.poll() is None:
+                launcher.kill()
+                launcher.wait()
+        message = errors.read_text()
+        assert status != 0, message
+        assert "lost communication with a remote daemon" in message, message
+        assert f"on node {victim}" in message, message
+        deadline = time.monotonic() + 40  # the cut-off ranks' watchdog: 30 s
+        while any(parkit_pids(nodes, name) for name in nodes.names):
+            assert time.monotonic() < deadline, \
+                {name: parkit_pids(nodes, name) for name in nodes.names}
+            time.sleep(0.2)
+    assert nodes.leftovers() == []
+    assert not glob.glob(str(tmp_path / "results" / "*.h5"))
+
+
 # ---- SLURM across the simulated nodes -------------------------------------
 
 @pytest.fixture(scope="module")
-def slurm_jobs(tmp_path_factory):
-    """A 3-node cluster of its own (the failure tests must not kill its
-    daemons); every multi-node job submitted at once, then waited for."""
+def slurm(tmp_path_factory):
+    """A 3-node SLURM cluster on 3 simulated nodes of its own (the mpirun
+    failure tests kill processes on theirs): (nodes, cluster)."""
     base = tmp_path_factory.mktemp("slurm")
-    work = base / "work"
-    work.mkdir()
-    slurm_dir = os.path.join(SOURCE_DIR, "jobs", "slurm")
+    with SimulatedNodes(3, base / "nodes") as simulated, \
+            SimulatedSlurm(simulated, base / "slurm") as cluster:
+        yield simulated, cluster
+    assert simulated.leftovers() == [] and cluster.leftovers() == []
+
+
+SLURM_DIR = os.path.join(SOURCE_DIR, "jobs", "slurm")
+
+
+def submit(cluster, work, arguments, **variables):
+    """sbatch from `work`, parkit from this build, results under work."""
+    env = {"PARKIT": SOURCE_DIR, "PARKIT_BINARY": BINARY,
+           "PARKIT_RESULTS": str(work / "results"), "OMPI_MCA_pml": "ob1",
+           **variables}
+    return cluster.sbatch(arguments, cwd=work, env=env)
+
+
+@pytest.fixture(scope="module")
+def slurm_jobs(slurm, tmp_path_factory):
+    """Every multi-node job submitted at once, then waited for."""
+    nodes, cluster = slurm
+    work = tmp_path_factory.mktemp("jobs")
     generated = subprocess.run(
         [f"{SOURCE_DIR}/jobs/make-sbatch.sh", "--kernel", "transpose",
          "--mode", "ranks", "--nodes", "3", "--ranks-per-node", "2",
          "--time", "5", "--args", "--n 96 --reps 2"],
         capture_output=True, text=True, check=True)
     (work / "generated.sbatch").write_text(generated.stdout)
-    jobs = {
-        "multinode-ranks": ([f"{slurm_dir}/multinode-ranks.sbatch"], {}),
-        "multinode-hybrid-3": (["--nodes=3",
-                                f"{slurm_dir}/multinode-hybrid.sbatch"], {}),
-        "multinode-ranks-mpirun": (["--nodes=3",
-                                    f"{slurm_dir}/multinode-ranks.sbatch"],
-                                   {"PARKIT_LAUNCHER": "mpirun"}),
-        "generated": (["generated.sbatch"], {}),
+    submitted = {
+        "multinode-ranks": submit(
+            cluster, work, [f"{SLURM_DIR}/multinode-ranks.sbatch"]),
+        "multinode-hybrid-3": submit(
+            cluster, work, ["--nodes=3",
+                            f"{SLURM_DIR}/multinode-hybrid.sbatch"]),
+        "multinode-ranks-mpirun": submit(
+            cluster, work, ["--nodes=3",
+                            f"{SLURM_DIR}/multinode-ranks.sbatch"],
+            PARKIT_LAUNCHER="mpirun"),
+        "generated": submit(cluster, work, ["generated.sbatch"]),
     }
-    with SimulatedNodes(3, base / "nodes") as simulated, \
-            SimulatedSlurm(simulated, base / "slurm") as cluster:
-        submitted = {}
-        for name, (arguments, variables) in jobs.items():
-            env = {"PARKIT": SOURCE_DIR, "PARKIT_BINARY": BINARY,
-                   "PARKIT_RESULTS": str(work / "results"),
-                   "OMPI_MCA_pml": "ob1", **variables}
-            submitted[name] = cluster.sbatch(
-                ["--ntasks-per-node=2", *arguments] if name ==
-                "multinode-ranks-mpirun" else arguments, cwd=work, env=env)
-        finished = {name: cluster.wait(job, timeout=240)[0]
-                    for name, job in submitted.items()}
-        yield work, finished, simulated.names
-    assert simulated.leftovers() == []
+    finished = {name: cluster.wait(job, timeout=240)[0]
+                for name, job in submitted.items()}
+    return work, finished, nodes.names
 
 
 @pytest.mark.parametrize("job", ["multinode-ranks", "multinode-hybrid-3",
@@ -354,3 +422,44 @@ def test_multinode_job_completes(slurm_jobs, job):
         for node in range(count):
             mine = [c for c, n in zip(cpusets, nodes) if n == node]
             assert all(mine) and len(set(mine)) == len(mine), mine
+
+
+def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
+    """Every rank on the second node of a running 3-node job is killed:
+    srun ends the step on the other nodes within seconds and names the node;
+    the job ends FAILED with its STATUS marker saying so."""
+    nodes, cluster = slurm
+    victim = nodes.names[1]
+    job = submit(cluster, tmp_path, ["--nodes=3",
+                                     f"{SLURM_DIR}/multinode-ranks.sbatch"],
+                 KERNEL="montecarlo",
+                 ARGS="--estimate ep --class A --reps 200")
+    log = tmp_path / f"slurm-{job}.out"
+    deadline = time.monotonic() + 90
+    while not log.exists() or "parkit: repetition" not in log.read_text():
+        assert time.monotonic() < deadline, \
+            (cluster.job(job), log.read_text() if log.exists() else "")
+        time.sleep(0.2)
+    victims = parkit_pids(nodes, victim)
+    assert len(victims) == 2
+    killed = time.monotonic()
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    try:
+        (record,) = cluster.wait(job, timeout=FAILURE_BOUND)
+    except TimeoutError as error:
+        pytest.fail(f"{error}; {[(n, parkit_pids(nodes, n)) for n in nodes.names]};"
+                    f" output: {log.read_text()}")
+    took = time.monotonic() - killed
+    print(f"srun ended the job {took:.1f} s after the kill")
+    assert took < FAILURE_BOUND
+    output = log.read_text()
+    assert record["JobState"] == "FAILED", (record, output)
+    assert victim in output, output
+    directory = tmp_path / "results" / f"{record['JobName']}_{job}"
+    assert (directory / "STATUS").read_text().startswith("FAILED "), output
+    assert not glob.glob(str(directory / "*.h5"))
+    deadline = time.monotonic() + 10
+    while any(parkit_pids(nodes, name) for name in nodes.names):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
