@@ -32,7 +32,7 @@ import time
 from slurm_cluster import (DAEMONS, common_config_lines, end_daemons,
                            missing_packages, munge_pid_file, node_hardware,
                            prepare_munge, process_alive, start_daemon,
-                           wait_until_idle, SlurmClients)
+                           wait_until_idle, SlurmClients, StartStop)
 
 SUBNET = "198.18.0.0/24"
 # What mpirun() passes to every rank with -x when it is set: the thread
@@ -148,7 +148,7 @@ def yield_when_oversubscribed(ranks):
     return []
 
 
-class SimulatedNodes:
+class SimulatedNodes(StartStop):
     """`count` nodes named pk<pid>n1.. (pk<pid>x<k>n1.. for the k-th
     instance after the first in one process), each with its network and
     UTS namespace; files (UTS pins, the rsh agent, a hostfile) go under
@@ -177,17 +177,6 @@ class SimulatedNodes:
         self._inodes = {}         # node or switch -> {(dev, ino)} of its ns
 
     # ---- start and stop ------------------------------------------------
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
     def start(self):
         taken = [n for n in self.names + [self.switch]
                  if os.path.lexists(os.path.join(NETNS_DIR, n)) or
@@ -462,20 +451,6 @@ class SimulatedSlurm(SlurmClients):
                         OMPI_MCA_mpi_yield_when_idle="1")
         self.pids = {}
         self._linked = False
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def path(self, *parts):
-        return os.path.join(self.base, *parts)
 
     def write_config(self):
         os.makedirs(self.real_base, exist_ok=True)

@@ -181,9 +181,30 @@ def wait_until_idle(cluster, nodes, timeout, what):
         time.sleep(0.2)
 
 
-class SlurmClients:
+class StartStop:
+    """A context manager over the object's start() and stop(): stop() runs
+    also when start() fails midway, so a half-started object leaves
+    nothing behind."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class SlurmClients(StartStop):
     """sbatch, job and wait for a cluster object whose client(arguments,
-    check, timeout, cwd, env) runs a SLURM client command."""
+    check, timeout, cwd, env) runs a SLURM client command; its files are
+    under `base` (path())."""
+
+    def path(self, *parts):
+        return os.path.join(self.base, *parts)
 
     def sbatch(self, arguments, cwd=None, env=None):
         """Submits; returns the job id (str)."""
@@ -225,20 +246,6 @@ class LocalSlurm(SlurmClients):
         self.pids = {}
 
     # ---- start and stop ------------------------------------------------
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def path(self, *parts):
-        return os.path.join(self.base, *parts)
-
     def write_config(self):
         for part in ("etc", "state", "spool/slurmd", "log", "run"):
             os.makedirs(self.path(part), exist_ok=True)

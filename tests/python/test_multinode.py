@@ -12,6 +12,7 @@ shared memory inside each, a real multi-node SLURM).
   included) ends the job everywhere within seconds, naming the node.
 - The multi-node sbatch scripts run unchanged on a 3-node SLURM cluster.
 Needs root (namespaces); skips with the reason otherwise."""
+import contextlib
 import glob
 import os
 import shlex
@@ -235,6 +236,45 @@ def parkit_pids(nodes, name):
     return found
 
 
+def assert_no_parkit_left(nodes, within):
+    """Waits up to `within` seconds for every parkit process on every node
+    to end."""
+    deadline = time.monotonic() + within
+    while any(parkit_pids(nodes, name) for name in nodes.names):
+        assert time.monotonic() < deadline, \
+            {name: parkit_pids(nodes, name) for name in nodes.names}
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def long_run(nodes, tmp_path, mpirun_options=(), extra=()):
+    """An EP run of 2 ranks on each node under mpirun (on the first node),
+    given once it is in its timed repetitions (progress lines start 3 s
+    in): (the launcher's Popen, the path of its stderr). Ends the launcher
+    if it still runs afterwards."""
+    errors = tmp_path / "stderr.txt"
+    program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
+               "A", "--reps", "200", "--out", str(tmp_path / "results"),
+               *extra]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    with open(errors, "w") as stderr:
+        launcher = nodes.popen_on(
+            nodes.names[0], nodes.mpirun_command(2, mpirun_options) + program,
+            stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while "parkit: repetition" not in errors.read_text():
+            assert launcher.poll() is None, errors.read_text()
+            assert time.monotonic() < deadline, "the run never got going"
+            time.sleep(0.1)
+        yield launcher, errors
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+
+
 @pytest.mark.parametrize("lost", ["ranks", "node"])
 def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
     """Every rank on the second node is killed (lost=ranks), or every
@@ -242,23 +282,7 @@ def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
     crashes): the other nodes' ranks end within seconds, the launcher names
     the node, and nothing keeps running or waiting anywhere."""
     victim = nodes.names[1]
-    errors = tmp_path / "stderr.txt"
-    program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
-               "A", "--reps", "200", "--out", str(tmp_path / "results")]
-    env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    with open(errors, "w") as stderr:
-        launcher = nodes.popen_on(nodes.names[0],
-                                  nodes.mpirun_command(2) + program,
-                                  stdout=subprocess.DEVNULL, stderr=stderr,
-                                  env=env)
-    try:
-        # Progress lines start 3 s into the timed repetitions.
-        deadline = time.monotonic() + 60
-        while "parkit: repetition" not in errors.read_text():
-            assert launcher.poll() is None, errors.read_text()
-            assert time.monotonic() < deadline, "the run never got going"
-            time.sleep(0.1)
+    with long_run(nodes, tmp_path) as (launcher, errors):
         victims = parkit_pids(nodes, victim) if lost == "ranks" \
             else nodes.pids(victim)
         assert len(parkit_pids(nodes, victim)) == 2
@@ -267,20 +291,12 @@ def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
             os.kill(pid, signal.SIGKILL)
         status = launcher.wait(timeout=FAILURE_BOUND)
         took = time.monotonic() - killed
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
     message = errors.read_text()
     print(f"lost {lost}: mpirun ended {took:.1f} s after the kill")
     assert status != 0, message
     assert victim in message, message
     assert took < FAILURE_BOUND
-    deadline = time.monotonic() + 10
-    while any(parkit_pids(nodes, name) for name in nodes.names):
-        assert time.monotonic() < deadline, \
-            {name: parkit_pids(nodes, name) for name in nodes.names}
-        time.sleep(0.1)
+    assert_no_parkit_left(nodes, within=10)
     assert not glob.glob(str(tmp_path / "results" / "*.h5"))
 
 
@@ -299,43 +315,22 @@ def test_a_silent_node_ends_the_job(tmp_path):
     nothing dies, so only silence tells. The launcher must give up on the
     node and end the job, naming it; the node's own ranks, cut off, end by
     --watchdog; nothing is left running anywhere."""
-    errors = tmp_path / "stderr.txt"
-    program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
-               "A", "--reps", "60", "--watchdog", "30", "--out",
-               str(tmp_path / "results")]
-    env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     with SimulatedNodes(3, tmp_path / "nodes") as nodes:
         victim = nodes.names[1]
-        with open(errors, "w") as stderr:
-            launcher = nodes.popen_on(
-                nodes.names[0], nodes.mpirun_command(2, KEEPALIVE) + program,
-                stdout=subprocess.DEVNULL, stderr=stderr, env=env)
-        try:
-            deadline = time.monotonic() + 60
-            while "parkit: repetition" not in errors.read_text():
-                assert launcher.poll() is None, errors.read_text()
-                assert time.monotonic() < deadline, "the run never got going"
-                time.sleep(0.1)
+        with long_run(nodes, tmp_path, KEEPALIVE,
+                      ["--watchdog", "30"]) as (launcher, errors):
             nodes.run_on(victim, ["ip", "link", "set", "veth0", "down"],
                          check=True)
             cut = time.monotonic()
             status = launcher.wait(timeout=PARTITION_BOUND)
             print(f"mpirun ended {time.monotonic() - cut:.1f} s after the "
                   "link went down")
-        finally:
-            if launcher.poll() is None:
-                launcher.kill()
-                launcher.wait()
         message = errors.read_text()
         assert status != 0, message
         assert "lost communication with a remote daemon" in message, message
         assert f"on node {victim}" in message, message
-        deadline = time.monotonic() + 40  # the cut-off ranks' watchdog: 30 s
-        while any(parkit_pids(nodes, name) for name in nodes.names):
-            assert time.monotonic() < deadline, \
-                {name: parkit_pids(nodes, name) for name in nodes.names}
-            time.sleep(0.2)
+        # The cut-off ranks end at the latest by their watchdog (30 s).
+        assert_no_parkit_left(nodes, within=40)
     assert nodes.leftovers() == []
     assert not glob.glob(str(tmp_path / "results" / "*.h5"))
 
@@ -459,7 +454,4 @@ def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
     directory = tmp_path / "results" / f"{record['JobName']}_{job}"
     assert (directory / "STATUS").read_text().startswith("FAILED "), output
     assert not glob.glob(str(directory / "*.h5"))
-    deadline = time.monotonic() + 10
-    while any(parkit_pids(nodes, name) for name in nodes.names):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    assert_no_parkit_left(nodes, within=10)
