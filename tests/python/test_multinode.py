@@ -15,6 +15,7 @@ Needs root (namespaces); skips with the reason otherwise."""
 import contextlib
 import glob
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -432,8 +433,11 @@ def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
     log = tmp_path / f"slurm-{job}.out"
     deadline = time.monotonic() + 90
     while not log.exists() or "parkit: repetition" not in log.read_text():
-        assert time.monotonic() < deadline, \
-            (cluster.job(job), log.read_text() if log.exists() else "")
+        output = log.read_text() if log.exists() else "(no output yet)"
+        ended = re.search(r"^parkit job: (COMPLETED|INTERRUPTED|FAILED)",
+                          output, re.MULTILINE)
+        assert time.monotonic() < deadline and not ended, \
+            f"the job did not get going: {cluster.job(job)}\n{output}"
         time.sleep(0.2)
     victims = parkit_pids(nodes, victim)
     assert len(victims) == 2
