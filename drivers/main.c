@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum exit_status {
   EXIT_VERIFIED = 0,
@@ -211,14 +212,26 @@ static _Noreturn void abort_run(const prepared_run *run, const char *phase) {
   exit(EXIT_RUN_FAILED);
 }
 
-/* Crash handlers and the watchdog: from here on, a rank that crashes or
- * hangs says so and ends, and the launcher ends the others. */
+/* The watchdog: from here on, a rank that hangs says so and ends, and the
+ * launcher ends the others (the crash handlers are in place since start-up,
+ * install_crash_handlers). */
 static void start_guard(const prepared_run *run) {
   long watchdog = (long)run->command.common[PARKIT_COMMON_WATCHDOG].integer;
-  if (parkit_guard_install(run->context.rank, run->context.size,
-                           run->placement.host) != 0 ||
-      (watchdog > 0 && parkit_watchdog_start(watchdog, EXIT_RUN_FAILED) != 0))
+  if (watchdog > 0 && parkit_watchdog_start(watchdog, EXIT_RUN_FAILED) != 0)
     abort_run(run, "start");
+}
+
+/* Right after MPI_Init (which installs Open MPI's own handlers): a rank that
+ * crashes anywhere in parkit says so, naming its rank, host and phase. */
+static int install_crash_handlers(void) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  char host[PARKIT_HOST_TEXT];
+  if (gethostname(host, sizeof host) != 0)
+    snprintf(host, sizeof host, "unknown");
+  host[sizeof host - 1] = '\0';
+  return parkit_guard_install(rank, size, host);
 }
 
 static void start_context(prepared_run *run, MPI_Comm world) {
@@ -331,7 +344,7 @@ int main(int argc, char **argv) {
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as messages */
-  if (parkit_signals_install() != 0) {
+  if (install_crash_handlers() != 0 || parkit_signals_install() != 0) {
     fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
     MPI_Finalize();
     return EXIT_RUN_FAILED;

@@ -9,7 +9,9 @@ shared memory inside each, a real multi-node SLURM).
   names the nodes. Half the runs write with --writers node-leaders.
 - The traffic between nodes really crossed the virtual wire.
 - Killing every rank of one node (or the whole node, its Open MPI daemon
-  included) ends the job everywhere within seconds, naming the node.
+  included) ends the job everywhere within seconds, naming the node, under
+  mpirun and under srun; so does a node whose link goes down (mpirun with
+  TCP keepalive on its daemons' connections).
 - The multi-node sbatch scripts run unchanged on a 3-node SLURM cluster.
 Needs root (namespaces); skips with the reason otherwise."""
 import contextlib
@@ -20,6 +22,7 @@ import shlex
 import signal
 import subprocess
 import time
+import warnings
 
 import h5py
 import numpy as np
@@ -420,25 +423,46 @@ def test_multinode_job_completes(slurm_jobs, job):
             assert all(mine) and len(set(mine)) == len(mine), mine
 
 
+def start_slurm_long_run(cluster, work):
+    """Submits a 3-node EP job and waits until its ranks are in their timed
+    repetitions: (job id, its output file), or (job id, None) when the job
+    ended before that."""
+    job = submit(cluster, work, ["--nodes=3",
+                                 f"{SLURM_DIR}/multinode-ranks.sbatch"],
+                 KERNEL="montecarlo",
+                 ARGS="--estimate ep --class A --reps 200")
+    log = work / f"slurm-{job}.out"
+    deadline = time.monotonic() + 90
+    while not log.exists() or "parkit: repetition" not in log.read_text():
+        output = log.read_text() if log.exists() else "(no output yet)"
+        if re.search(r"^parkit job: (COMPLETED|INTERRUPTED|FAILED)", output,
+                     re.MULTILINE):
+            return job, None
+        assert time.monotonic() < deadline, \
+            f"the job did not get going: {cluster.job(job)}\n{output}"
+        time.sleep(0.2)
+    return job, log
+
+
 def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
     """Every rank on the second node of a running 3-node job is killed:
     srun ends the step on the other nodes within seconds and names the node;
     the job ends FAILED with its STATUS marker saying so."""
     nodes, cluster = slurm
     victim = nodes.names[1]
-    job = submit(cluster, tmp_path, ["--nodes=3",
-                                     f"{SLURM_DIR}/multinode-ranks.sbatch"],
-                 KERNEL="montecarlo",
-                 ARGS="--estimate ep --class A --reps 200")
-    log = tmp_path / f"slurm-{job}.out"
-    deadline = time.monotonic() + 90
-    while not log.exists() or "parkit: repetition" not in log.read_text():
-        output = log.read_text() if log.exists() else "(no output yet)"
-        ended = re.search(r"^parkit job: (COMPLETED|INTERRUPTED|FAILED)",
-                          output, re.MULTILINE)
-        assert time.monotonic() < deadline and not ended, \
-            f"the job did not get going: {cluster.job(job)}\n{output}"
-        time.sleep(0.2)
+    job, log = start_slurm_long_run(cluster, tmp_path)
+    if log is None:
+        # Seen in 2 full-suite runs, never alone: a rank crashed inside
+        # MPI_Init under srun (Open MPI's handler, SIGSEGV at address 0)
+        # before the run started. A crash in parkit's own code names the
+        # rank and phase ("parkit: error: rank ..."), and fails the test;
+        # one crash inside the MPI library's start-up gets one retry.
+        first = (tmp_path / f"slurm-{job}.out").read_text()
+        assert "parkit: error:" not in first, first
+        warnings.warn(f"srun job {job} failed in MPI start-up; retried:\n"
+                      f"{first}")
+        job, log = start_slurm_long_run(cluster, tmp_path)
+        assert log is not None, (tmp_path / f"slurm-{job}.out").read_text()
     victims = parkit_pids(nodes, victim)
     assert len(victims) == 2
     killed = time.monotonic()
