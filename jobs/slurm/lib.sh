@@ -101,6 +101,11 @@ parkit_launch() {
     # (Open MPI's TCP transport retries the connection) until the time limit.
     command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores
       --kill-on-bad-exit=1)
+    # PMIx's shared-memory store (gds ds21) occasionally crashes a rank in
+    # MPI_Init (SIGSEGV at address 0; openpmix issues 1114 and 1720): seen
+    # here in 3 of about 60 three-node launches, on a node's second rank.
+    # The per-process store avoids it, at a little memory per rank.
+    export PMIX_MCA_gds=${PMIX_MCA_gds:-hash}
   fi
   local out=${PARKIT_STEP_OUT:-$JOB_DIR}
   echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} --out $out $*"
