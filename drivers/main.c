@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum exit_status {
   EXIT_VERIFIED = 0,
@@ -228,9 +227,7 @@ static int install_crash_handlers(void) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   char host[PARKIT_HOST_TEXT];
-  if (gethostname(host, sizeof host) != 0)
-    snprintf(host, sizeof host, "unknown");
-  host[sizeof host - 1] = '\0';
+  parkit_host_name(host, sizeof host);
   return parkit_guard_install(rank, size, host);
 }
 

@@ -164,6 +164,12 @@ static int rank_cpus(cpu_set_t *cpus) {
   return 0;
 }
 
+void parkit_host_name(char *host, size_t size) {
+  if (gethostname(host, size) != 0)
+    snprintf(host, size, "unknown");
+  host[size - 1] = '\0';
+}
+
 int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   memset(placement, 0, sizeof *placement);
   placement->node_comm = MPI_COMM_NULL;
@@ -173,9 +179,7 @@ int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   placement->core_count = count_cores(&placement->cpus);
   parkit_format_cpuset(&placement->cpus, placement->cpuset_text,
                        sizeof placement->cpuset_text);
-  if (gethostname(placement->host, sizeof placement->host) != 0)
-    snprintf(placement->host, sizeof placement->host, "unknown");
-  placement->host[sizeof placement->host - 1] = '\0';
+  parkit_host_name(placement->host, sizeof placement->host);
   PARKIT_CALL(find_node(placement, world));
   PARKIT_MPI_CALL(
       MPI_Comm_set_errhandler(placement->node_comm, MPI_ERRORS_RETURN));

@@ -44,6 +44,9 @@ typedef struct parkit_placement {
   MPI_Comm leaders_comm;
 } parkit_placement;
 
+/* This machine's host name (truncated to `size`), or "unknown". */
+void parkit_host_name(char *host, size_t size);
+
 /* Collective over `world`. */
 int parkit_placement_init(parkit_placement *placement, MPI_Comm world);
 void parkit_placement_free(parkit_placement *placement);

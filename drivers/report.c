@@ -365,8 +365,7 @@ static void print_legend(FILE *stream, const char *prefix) {
           "the same kernel and problem; efficiency = speedup / cores\n"
           "%simbalance: max / min over ranks of each rank's total time; "
           "split: nodes x ranks per node x threads; * best split: the fastest "
-          "verified run at "
-          "the most cores\n",
+          "verified run at the most cores\n",
           prefix, prefix, prefix);
 }
 

@@ -278,14 +278,15 @@ static int read_nodes(file_reader *reader, parkit_result_summary *summary) {
   if (summary->nodes < 1 || summary->nodes > summary->ranks)
     return fail(reader, "attribute 'nodes' is %lld; allowed: 1 to ranks (%lld)",
                 (long long)summary->nodes, (long long)summary->ranks);
+  int64_t evenly = (summary->ranks - 1) / summary->nodes + 1; /* rounded up */
   if (H5Aexists(reader->file, "ranks_per_node") <= 0) {
-    summary->ranks_per_node = (summary->ranks - 1) / summary->nodes + 1;
+    summary->ranks_per_node = evenly;
     return 0;
   }
   if (read_integer(reader, "ranks_per_node", &summary->ranks_per_node) != 0)
     return -1;
-  if (summary->ranks_per_node < 1 || summary->ranks_per_node > summary->ranks ||
-      summary->ranks_per_node < (summary->ranks - 1) / summary->nodes + 1)
+  if (summary->ranks_per_node < evenly ||
+      summary->ranks_per_node > summary->ranks)
     return fail(reader,
                 "attribute 'ranks_per_node' is %lld; allowed: ranks / nodes "
                 "(%lld / %lld, rounded up) to ranks",
