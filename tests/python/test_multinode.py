@@ -34,7 +34,8 @@ from parkit_analysis.summary import split_label
 from simulated_cluster import (SimulatedNodes, SimulatedSlurm,
                                missing_requirements)
 from test_result_layout import check_file_against_readme
-from test_splits import BITWISE_KERNELS, outputs, result_files
+from test_splits import (BITWISE_KERNELS, assert_matmul_within_tolerance,
+                         assert_same_outputs_bitwise, result_files)
 
 REASON = missing_requirements()
 pytestmark = pytest.mark.skipif(bool(REASON),
@@ -117,20 +118,9 @@ def check_placement(path, nodes, count, ranks_per_node, threads, writers):
 def check_same_results(config, path):
     reference = reference_file(config)
     if config.startswith(BITWISE_KERNELS):
-        expected = outputs(reference, measurements=False)
-        got = outputs(path, measurements=False)
-        assert got.keys() == expected.keys()
-        for name, value in expected.items():
-            assert np.asarray(got[name]).tobytes() == \
-                np.asarray(value).tobytes(), \
-                f"{name} differs from the one-node run: {value!r} vs " \
-                f"{got[name]!r}"
+        assert_same_outputs_bitwise(reference, path, "the multi-node run")
     elif config.startswith("matmul"):
-        expected, got = outputs(reference), outputs(path)
-        tolerance = float(expected["tolerance"])
-        assert float(got["max_scaled_residual"]) <= tolerance
-        worst = np.max(np.abs(got["cx"] - expected["cx"]) / expected["bound"])
-        assert worst <= tolerance, f"C x differs by {worst:.3g} x bound"
+        assert_matmul_within_tolerance(reference, path, "the multi-node run")
 
 
 @pytest.mark.parametrize("shape", SHAPES,

@@ -57,39 +57,51 @@ def test_every_split_ran_and_verified(config):
     assert not glob.glob(os.path.join(RESULTS, config, "*.tmp"))
 
 
+def assert_same_outputs_bitwise(reference_path, path, label):
+    """Every output of `path` except the run's measurements equals the
+    reference file's, bit for bit; `label` names the run in messages."""
+    reference = outputs(reference_path, measurements=False)
+    assert reference, f"{reference_path} recorded no outputs"
+    got = outputs(path, measurements=False)
+    assert got.keys() == reference.keys(), label
+    for name, value in reference.items():
+        assert np.asarray(got[name]).tobytes() == \
+            np.asarray(value).tobytes(), \
+            f"{name} differs between the reference and {label}: " \
+            f"{value!r} vs {got[name]!r}"
+
+
+def assert_matmul_within_tolerance(reference_path, path, label):
+    """matmul's C x in `path` agrees with the reference file's within the
+    tolerance the kernel recorded (the same in both), and so does its
+    residual; `label` names the run in messages."""
+    reference = outputs(reference_path)
+    tolerance = float(reference["tolerance"])
+    bound = reference["bound"]
+    assert tolerance > 0 and np.all(bound > 0)
+    got = outputs(path)
+    assert float(got["tolerance"]) == tolerance, label
+    assert float(got["max_scaled_residual"]) <= tolerance, label
+    difference = np.abs(got["cx"] - reference["cx"])
+    worst = float(np.max(difference / bound))
+    assert worst <= tolerance, \
+        f"{label}: C x differs from the reference by {worst:.3g} x bound, " \
+        f"tolerance {tolerance:.3g}"
+    # The bound is the same vector whatever the split (to rounding).
+    assert np.allclose(got["bound"], bound, rtol=1e-12, atol=0), label
+
+
 @pytest.mark.parametrize(
     "config", [c for c in CONFIGS if c.startswith(BITWISE_KERNELS)])
 def test_outputs_are_bitwise_identical_across_splits(config):
     files = result_files(config)
-    reference_split = "threads_p1_t1"
-    reference = outputs(files[reference_split], measurements=False)
-    assert reference, f"{config} recorded no outputs"
     for split, path in files.items():
-        got = outputs(path, measurements=False)
-        assert got.keys() == reference.keys(), split
-        for name, value in reference.items():
-            assert np.asarray(got[name]).tobytes() == \
-                np.asarray(value).tobytes(), \
-                f"{name} differs between {reference_split} and {split}: " \
-                f"{value!r} vs {got[name]!r}"
+        assert_same_outputs_bitwise(files["threads_p1_t1"], path, split)
 
 
 @pytest.mark.parametrize(
     "config", [c for c in CONFIGS if c.startswith("matmul")])
 def test_matmul_agrees_across_splits_within_recorded_tolerance(config):
     files = result_files(config)
-    reference = outputs(files["threads_p1_t1"])
-    tolerance = float(reference["tolerance"])
-    bound = reference["bound"]
-    assert tolerance > 0 and np.all(bound > 0)
     for split, path in files.items():
-        got = outputs(path)
-        assert float(got["tolerance"]) == tolerance, split
-        assert float(got["max_scaled_residual"]) <= tolerance, split
-        difference = np.abs(got["cx"] - reference["cx"])
-        worst = float(np.max(difference / bound))
-        assert worst <= tolerance, \
-            f"{split}: C x differs from threads_p1_t1 by {worst:.3g} x bound, " \
-            f"tolerance {tolerance:.3g}"
-        # The bound is the same vector whatever the split (to rounding).
-        assert np.allclose(got["bound"], bound, rtol=1e-12, atol=0), split
+        assert_matmul_within_tolerance(files["threads_p1_t1"], path, split)
