@@ -14,6 +14,7 @@ packages=(
   valgrind clang libclang-rt-14-dev libomp-dev  # memcheck, libFuzzer
   libopenblas-dev                               # bench/ only (the peer)
   slurm-wlm munge                               # jobs/slurm tests: real daemons
+  libpmix-dev                                   # their PMIx fence probe
   iproute2 util-linux                           # simulated nodes: ip, unshare, nsenter
   chromium                                      # report test: headless browser
 )

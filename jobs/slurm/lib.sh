@@ -52,6 +52,21 @@ parkit_job_start() {
   echo "parkit job $SLURM_JOB_ID: results in $JOB_DIR"
 }
 
+# The environment srun launches get (parkit_launch; the tests read it from
+# here). SLURM's PMIx plugin (22.05, PMIx 4.2) runs a fence that collects
+# no data as a tree, and that fence is not a barrier across nodes: the
+# other nodes' ranks leave it while one rank is still on its way in
+# (tests/pmix/fence_probe.c). Open MPI 4.1 ends MPI_Init with such a fence,
+# so a rank may send before its peer has set up its receive handlers, and
+# the peer crashes (SIGSEGV at address 0 in MPI_Init): 18 of 300 three-node
+# launches under load. The ring fence is a barrier (no crash in 450
+# launches); it passes one message per node in turn, so its time grows with
+# the node count, where a tree's grows with its depth. A SLURM_PMIX_FENCE
+# the user set is kept.
+parkit_srun_environment() {
+  export SLURM_PMIX_FENCE=${SLURM_PMIX_FENCE:-ring}
+}
+
 parkit_mark() { # WORD [STATUS]: the completion marker, replaced atomically
   echo "$*" >"$JOB_DIR/STATUS.tmp" && mv -f "$JOB_DIR/STATUS.tmp" "$JOB_DIR/STATUS"
 }
@@ -101,11 +116,7 @@ parkit_launch() {
     # (Open MPI's TCP transport retries the connection) until the time limit.
     command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores
       --kill-on-bad-exit=1)
-    # PMIx's shared-memory store (gds ds21) occasionally crashes a rank in
-    # MPI_Init (SIGSEGV at address 0; openpmix issues 1114 and 1720): seen
-    # here in 3 of about 60 three-node launches, on a node's second rank.
-    # The per-process store avoids it, at a little memory per rank.
-    export PMIX_MCA_gds=${PMIX_MCA_gds:-hash}
+    parkit_srun_environment
   fi
   local out=${PARKIT_STEP_OUT:-$JOB_DIR}
   echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} --out $out $*"
