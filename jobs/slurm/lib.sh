@@ -59,7 +59,7 @@ parkit_job_start() {
 # (tests/pmix/fence_probe.c). Open MPI 4.1 ends MPI_Init with such a fence,
 # so a rank may send before its peer has set up its receive handlers, and
 # the peer crashes (SIGSEGV at address 0 in MPI_Init): 18 of 300 three-node
-# launches under load. The ring fence is a barrier (no crash in 450
+# launches under load. The ring fence is a barrier (no crash in 711
 # launches); it passes one message per node in turn, so its time grows with
 # the node count, where a tree's grows with its depth. A SLURM_PMIX_FENCE
 # the user set is kept.
