@@ -1,5 +1,5 @@
 /*
- * gemm_bench: parkit's GEMM engine (kernels/gemm.h) against OpenBLAS
+ * gemm_bench: parkit's GEMM engine (kernels/numerics/gemm.h) against OpenBLAS
  * cblas_dgemm, side by side in one process.
  *
  * For every size n and thread count T: C = A B with n x n row-major doubles

@@ -317,7 +317,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
 
 int main(int argc, char **argv) {
   /* The spawn probe's helper processes: before anything else, MPI_Init
-   * included (see kernels/probe.h). */
+   * included (see kernels/probes/probe.h). */
   if (argc >= 2 && strcmp(argv[1], PARKIT_PROBE_CHILD_ARGUMENT) == 0)
     return parkit_probe_child_main(argc, argv);
   /* report reads result files only: no MPI, no mpirun. */

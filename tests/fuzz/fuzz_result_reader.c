@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: the result-file reader behind `parkit report`
- * (drivers/result_reader.c), structure-aware.
+ * (drivers/result/result_reader.c), structure-aware.
  *
  * The input does not become the file's bytes: fuzzing HDF5's own binary
  * parser would mostly find bugs in the HDF5 library. Instead the input

@@ -1,7 +1,7 @@
 /*
- * Unit test of montecarlo's hot-loop paths (kernels/montecarlo_simd.h):
- * every path this CPU runs (generic, avx2, avx512) must give the generic
- * path's bits for
+ * Unit test of montecarlo's hot-loop paths
+ * (kernels/numerics/montecarlo_simd.h): every path this CPU runs (generic,
+ * avx2, avx512) must give the generic path's bits for
  *  - the logarithm, on edge values and random values in EP's range
  *    [2^-90, 2] and over all normal doubles, whose error must stay below
  *    1 ulp of the exact value (long double logl);

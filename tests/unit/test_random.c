@@ -1,10 +1,10 @@
 /*
  * Unit test of the two random number generators the montecarlo kernel uses:
- *  - Philox4x32-10 (kernels/philox.h) against the known-answer vectors that
- *    ship with Random123 (kat_vectors);
- *  - the NPB 46-bit generator (kernels/npb_random.h): skip-ahead by k equals
- *    k single steps, the fill equals single steps and leaves the same state,
- *    states stay below 2^46, and states and uniforms equal those of NPB's
+ *  - Philox4x32-10 (kernels/numerics/philox.h) against the known-answer vectors
+ * that ship with Random123 (kat_vectors);
+ *  - the NPB 46-bit generator (kernels/numerics/npb_random.h): skip-ahead by k
+ * equals k single steps, the fill equals single steps and leaves the same
+ * state, states stay below 2^46, and states and uniforms equal those of NPB's
  *    double-precision randlc.
  * Exit status 0 when everything holds; otherwise each failure is printed.
  */

@@ -1,6 +1,6 @@
 /*
  * montecarlo's hot loops, compiled once per instruction set and chosen at
- * run time (montecarlo_simd.c, kernels/CMakeLists.txt).
+ * run time (numerics/montecarlo_simd.c, kernels/CMakeLists.txt).
  *
  * Paths: "generic" (x86-64 baseline, SSE2: 2 doubles per vector; on other
  * CPUs the compiler's default), "avx2" (x86-64-v3: 4 doubles) and "avx512"

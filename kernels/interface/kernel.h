@@ -14,7 +14,7 @@
  *  - OpenMP work-sharing inside `#pragma omp parallel` regions; the runner has
  *    already set the team size to `ctx->threads`.
  *  - No timing, no printing, no exit(): the runner times, the driver reports,
- *    errors are returned (see core/check.h).
+ *    errors are returned (see kernels/interface/check.h).
  *  - setup, run and verify are collective over ctx->comm: every rank calls
  *    them in the same order.
  *

@@ -7,8 +7,8 @@
  *   --block        SUMMA panel width (elements): how many columns of A and
  *                  rows of B are broadcast and multiplied per step
  *   --variant      local block multiply: "blocked" (the packed, cache-blocked
- *                  GEMM engine of kernels/gemm.h) or "reference" (plain
- *                  triple loop, the yardstick the tests compare against)
+ *                  GEMM engine of kernels/numerics/gemm.h) or "reference"
+ * (plain triple loop, the yardstick the tests compare against)
  *   --microkernel  the engine's micro-kernel: auto (the best this CPU runs),
  *                  avx512, avx2 or portable; one the CPU lacks is refused
  *   --broadcast    how panels travel: "ibcast-test" (non-blocking, the next
@@ -36,9 +36,9 @@
  * itself (a grid dimension of 1) is not copied at all: the engine reads it
  * in place from the block, so threads mode moves no data.
  *
- * Split over threads: the GEMM engine's own (kernels/gemm.h): the threads
- * pack each shared B panel together and split C's rows. Only the thread that
- * called the kernel calls MPI (FUNNELED): the engine's progress callback
+ * Split over threads: the GEMM engine's own (kernels/numerics/gemm.h): the
+ * threads pack each shared B panel together and split C's rows. Only the thread
+ * that called the kernel calls MPI (FUNNELED): the engine's progress callback
  * runs on OpenMP thread 0.
  *
  * Memory per rank (bytes; m_l x n_l the local block, w = min(block, n)):

@@ -65,13 +65,13 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                                .help = "ranks that write the result file: "
                                        "all (collective MPI-IO), or one per "
                                        "node after gathering its ranks' rows"},
-    [PARKIT_COMMON_INJECT_FAULT] = {.name = "inject-fault",
-                                    .type = PARKIT_OPTION_TEXT,
-                                    .default_value = "none",
-                                    .unit = "1",
-                                    .help =
-                                        "test only: PHASE:RANK:KIND makes "
-                                        "a rank fail (see drivers/fault.h)"},
+    [PARKIT_COMMON_INJECT_FAULT] =
+        {.name = "inject-fault",
+         .type = PARKIT_OPTION_TEXT,
+         .default_value = "none",
+         .unit = "1",
+         .help = "test only: PHASE:RANK:KIND makes "
+                 "a rank fail (see drivers/run/fault.h)"},
 };
 
 static const char *const mode_names[] = {

@@ -83,7 +83,8 @@ double parkit_gemm_workspace_bytes(parkit_gemm_microkernel microkernel,
 
 /* Resolves `microkernel` (AUTO: the best supported), checks the CPU supports
  * it, allocates the packing buffers. Returns 0, or -1 with the error recorded
- * (core/check.h); parkit_gemm_free accepts the half-made engine. */
+ * (kernels/interface/check.h); parkit_gemm_free accepts the half-made engine.
+ */
 int parkit_gemm_init(parkit_gemm *gemm, parkit_gemm_microkernel microkernel,
                      int threads, int64_t max_m, int64_t max_n, int64_t max_k);
 void parkit_gemm_free(parkit_gemm *gemm);
