@@ -17,9 +17,11 @@
  * the run leaves no file and exits with 5.
  */
 #include "build_info.h"
+#include "catalogue.h"
 #include "check.h"
 #include "cli.h"
 #include "guard.h"
+#include "launch_command.h"
 #include "output_path.h"
 #include "placement.h"
 #include "probe.h"
@@ -39,10 +41,10 @@
 #include <string.h>
 
 enum exit_status {
-  EXIT_VERIFIED = 0,
-  EXIT_RUN_FAILED = 1,
-  EXIT_BAD_INPUT = 2,
-  EXIT_NOT_VERIFIED = 3,
+  EXIT_VERIFIED = PARKIT_EXIT_VERIFIED,
+  EXIT_RUN_FAILED = PARKIT_EXIT_RUN_FAILED,
+  EXIT_BAD_INPUT = PARKIT_EXIT_BAD_INPUT,
+  EXIT_NOT_VERIFIED = PARKIT_EXIT_NOT_VERIFIED,
   EXIT_INTERRUPTED = PARKIT_EXIT_INTERRUPTED,
   EXIT_ABANDONED = PARKIT_EXIT_ABANDONED,
 };
@@ -60,7 +62,12 @@ typedef struct prepared_run {
 static int run_without_mpi(const parkit_command *command) {
   switch (command->kind) {
   case PARKIT_COMMAND_LIST:
-    parkit_print_list(stdout);
+    if (command->list_format == PARKIT_LIST_TEXT) {
+      parkit_print_list(stdout);
+    } else if (parkit_print_catalogue(stdout) != 0) {
+      fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
+      return EXIT_RUN_FAILED;
+    }
     break;
   case PARKIT_COMMAND_HELP:
     if (command->kernel)
@@ -269,6 +276,8 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
   parkit_runner_settings settings = {
       .repetitions = (int)command->common[PARKIT_COMMON_REPS].integer,
       .warmup = (int)command->common[PARKIT_COMMON_WARMUP].integer,
+      .batch = (int)command->common[PARKIT_COMMON_BATCH].integer,
+      .nodes = run->placement.node_count,
       .progress = !quiet,
       .fault = &command->fault,
   };
@@ -320,9 +329,14 @@ int main(int argc, char **argv) {
    * included (see kernels/probes/probe.h). */
   if (argc >= 2 && strcmp(argv[1], PARKIT_PROBE_CHILD_ARGUMENT) == 0)
     return parkit_probe_child_main(argc, argv);
-  /* report reads result files only: no MPI, no mpirun. */
+  /* report reads result files only; launch and splits print commands: no
+   * MPI, no mpirun. */
   if (argc >= 2 && strcmp(argv[1], "report") == 0)
     return parkit_report_main(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "launch") == 0)
+    return parkit_launch_main(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "splits") == 0)
+    return parkit_splits_main(argc - 2, argv + 2);
   parkit_command command;
   char message[1024];
   /* list, help and --version (and their mistakes) need no MPI. */

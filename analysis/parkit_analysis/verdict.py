@@ -13,9 +13,6 @@ from .loader import array_outputs
 from .summary import split_label
 
 MODES = ("threads", "ranks", "hybrid")
-# Kernels whose "time" is a measurement sweep, not work: reported below the
-# table by what they measured.
-PROBES = ("spawn", "sync", "pingpong", "footprint")
 
 
 def _seconds(value):
@@ -44,10 +41,11 @@ def best_per_mode(runs, workers):
     """{kernel: {mode: row}}: each mode's fastest verified run (median time)
     using all `workers` cores, problem by problem the most common one."""
     table = {}
-    full = runs[(runs["workers"] == workers) & (runs["verified"] == 1)]
+    # Probes' "time" is a measurement sweep, not work: they are reported
+    # below the table by what they measured.
+    full = runs[(runs["workers"] == workers) & (runs["verified"] == 1)
+                & (runs.get("kernel_kind", "work") != "probe")]
     for kernel, group in full.groupby("kernel"):
-        if kernel in PROBES:
-            continue
         problem = group["problem"].mode().iloc[0]
         group = group[group["problem"] == problem]
         table[kernel] = {mode: rows.loc[rows["time_median"].idxmin()]

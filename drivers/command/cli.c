@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "options.h"
+#include "quote.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,6 +31,15 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                               .help = "untimed repetitions before timing",
                               .min = 0,
                               .max = 1000000},
+    [PARKIT_COMMON_BATCH] = {.name = "batch",
+                             .type = PARKIT_OPTION_INT,
+                             .default_value = "1",
+                             .unit = "calls",
+                             .help = "calls of the kernel per timed "
+                                     "repetition (timed together; work and "
+                                     "rate count them all)",
+                             .min = 1,
+                             .max = 1000000},
     [PARKIT_COMMON_SEED] = {.name = "seed",
                             .type = PARKIT_OPTION_INT,
                             .default_value = "42",
@@ -74,18 +84,42 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                  "a rank fail (see drivers/run/fault.h)"},
 };
 
-static const char *const mode_names[] = {
+static const char *const mode_names[PARKIT_MODE_COUNT] = {
     [PARKIT_MODE_THREADS] = "threads",
     [PARKIT_MODE_RANKS] = "ranks",
     [PARKIT_MODE_HYBRID] = "hybrid",
 };
 
+static const char *const mode_descriptions[PARKIT_MODE_COUNT] = {
+    [PARKIT_MODE_THREADS] = "one process, T OpenMP threads",
+    [PARKIT_MODE_RANKS] = "P MPI ranks (processes), one thread each",
+    [PARKIT_MODE_HYBRID] = "P MPI ranks, T OpenMP threads each",
+};
+
+const parkit_exit_status_entry parkit_exit_statuses[] = {
+    {PARKIT_EXIT_VERIFIED, "verified"},
+    {PARKIT_EXIT_RUN_FAILED, "run-time failure (the message names the rank "
+                             "and the phase)"},
+    {PARKIT_EXIT_BAD_INPUT, "bad input (one line names the bad value)"},
+    {PARKIT_EXIT_NOT_VERIFIED, "verification failed (the file is written)"},
+    {PARKIT_EXIT_INTERRUPTED, "stopped early by a signal; the file holds the "
+                              "repetitions done"},
+    {PARKIT_EXIT_ABANDONED, "stopped by a signal before any repetition "
+                            "finished; no file"},
+};
+const int parkit_exit_status_count =
+    (int)(sizeof parkit_exit_statuses / sizeof parkit_exit_statuses[0]);
+
 const char *parkit_mode_name(parkit_mode mode) {
   return mode_names[mode];
 }
 
+const char *parkit_mode_description(parkit_mode mode) {
+  return mode_descriptions[mode];
+}
+
 bool parkit_mode_parse(const char *word, parkit_mode *mode) {
-  for (int m = 0; m < 3; ++m)
+  for (int m = 0; m < PARKIT_MODE_COUNT; ++m)
     if (strcmp(word, mode_names[m]) == 0) {
       *mode = (parkit_mode)m;
       return true;
@@ -168,6 +202,32 @@ static void make_one_line(char *message) {
 static int parse_command(int argc, char **argv, parkit_command *command,
                          char *message, size_t size);
 
+/* list [--format text|json] */
+static int parse_list(int argc, char **argv, parkit_command *command,
+                      char *message, size_t size) {
+  command->kind = PARKIT_COMMAND_LIST;
+  command->list_format = PARKIT_LIST_TEXT;
+  if (argc == 0)
+    return 0;
+  const char *format = NULL;
+  if (argc == 2 && strcmp(argv[0], "--format") == 0)
+    format = argv[1];
+  else if (argc == 1 && strncmp(argv[0], "--format=", 9) == 0)
+    format = argv[0] + 9;
+  if (format && strcmp(format, "text") == 0)
+    return 0;
+  if (format && strcmp(format, "json") == 0) {
+    command->list_format = PARKIT_LIST_JSON;
+    return 0;
+  }
+  if (format)
+    snprintf(message, size, "--format '%s': allowed: text or json", format);
+  else
+    snprintf(message, size,
+             "'parkit list' takes only --format text|json, got '%s'", argv[0]);
+  return -1;
+}
+
 int parkit_command_parse(int argc, char **argv, parkit_command *command,
                          char *message, size_t size) {
   int status = parse_command(argc, argv, command, message, size);
@@ -186,14 +246,15 @@ static int parse_command(int argc, char **argv, parkit_command *command,
     return -1;
   }
   const char *first = argv[1];
-  if (strcmp(first, "list") == 0 || strcmp(first, "--version") == 0) {
+  if (strcmp(first, "list") == 0)
+    return parse_list(argc - 2, argv + 2, command, message, size);
+  if (strcmp(first, "--version") == 0) {
     if (argc > 2) {
       snprintf(message, size, "'parkit %s' takes no arguments, got '%s'", first,
                argv[2]);
       return -1;
     }
-    command->kind =
-        first[0] == 'l' ? PARKIT_COMMAND_LIST : PARKIT_COMMAND_VERSION;
+    command->kind = PARKIT_COMMAND_VERSION;
     return 0;
   }
   if (strcmp(first, "help") == 0 || strcmp(first, "--help") == 0 ||
@@ -228,16 +289,15 @@ void parkit_format_command_line(const char *program, int argc, char **argv,
                                 char *text, size_t size) {
   size_t used = 0;
   text[0] = '\0';
-  for (int i = 0; i < argc && used < size; ++i) {
+  for (int i = 0; i < argc; ++i) {
     const char *word = i == 0 && program ? program : argv[i];
-    bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyz"
-                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789-_=./,:+@%") == strlen(word);
-    int written = snprintf(text + used, size - used, plain ? "%s%s" : "%s'%s'",
-                           i ? " " : "", word);
-    if (written < 0)
+    if (!parkit_shell_join(&word, 1, text, size, &used)) {
+      /* Cut at the last whole word rather than leave half a quote. */
+      char *last_space = strrchr(text, ' ');
+      if (last_space)
+        *last_space = '\0';
       break;
-    used += (size_t)written;
+    }
   }
 }
 
@@ -285,8 +345,8 @@ void parkit_print_usage(FILE *stream) {
           "  mpirun -np P parkit hybrid KERNEL --threads T ...\n"
           "                                         P processes, T threads "
           "each\n"
-          "  parkit list                            kernels and their "
-          "options\n"
+          "  parkit list [--format text|json]       kernels, their options "
+          "and outputs\n"
           "  parkit help KERNEL                     one kernel's options\n"
           "  parkit report PATH... [--format table|csv|markdown]\n"
           "                                         tables from result "
@@ -298,8 +358,10 @@ void parkit_print_usage(FILE *stream) {
   for (int i = 0; i < parkit_kernel_count(); ++i)
     fprintf(stream, "  %-12s %s\n", parkit_kernel_at(i)->name,
             parkit_kernel_at(i)->summary);
-  fprintf(stream, "\nexit status: 0 verified, 1 run-time failure, 2 bad input, "
-                  "3 verification failed\n");
+  fprintf(stream, "\nexit status of a run:\n");
+  for (int i = 0; i < parkit_exit_status_count; ++i)
+    fprintf(stream, "  %d  %s\n", parkit_exit_statuses[i].status,
+            parkit_exit_statuses[i].meaning);
 }
 
 void parkit_print_kernel_help(FILE *stream, const parkit_kernel *kernel) {

@@ -2,7 +2,7 @@
  * The parkit command line, the same in every mode:
  *
  *   parkit threads|ranks|hybrid KERNEL [common options] [kernel options]
- *   parkit list | help [KERNEL] | --help | --version
+ *   parkit list [--format text|json] | help [KERNEL] | --help | --version
  *
  * Parsing is pure (no MPI, no I/O): every rank parses the same argv to the
  * same result, so bad input is found by all ranks alike.
@@ -21,6 +21,24 @@ typedef enum parkit_mode {
   PARKIT_MODE_RANKS,   /* P MPI ranks, one thread each */
   PARKIT_MODE_HYBRID,  /* P MPI ranks, T threads each */
 } parkit_mode;
+#define PARKIT_MODE_COUNT 3
+
+/* The exit statuses of a run, in one table for --help, the catalogue and
+ * main(). */
+enum parkit_exit_status {
+  PARKIT_EXIT_VERIFIED = 0,
+  PARKIT_EXIT_RUN_FAILED = 1,
+  PARKIT_EXIT_BAD_INPUT = 2,
+  PARKIT_EXIT_NOT_VERIFIED = 3,
+  PARKIT_EXIT_INTERRUPTED = 4, /* stopped early, result file written */
+  PARKIT_EXIT_ABANDONED = 5,   /* stopped, no result file */
+};
+typedef struct parkit_exit_status_entry {
+  int status;
+  const char *meaning;
+} parkit_exit_status_entry;
+extern const parkit_exit_status_entry parkit_exit_statuses[];
+extern const int parkit_exit_status_count;
 
 typedef enum parkit_command_kind {
   PARKIT_COMMAND_RUN,
@@ -37,6 +55,7 @@ enum parkit_common_option {
   PARKIT_COMMON_THREADS,
   PARKIT_COMMON_REPS,
   PARKIT_COMMON_WARMUP,
+  PARKIT_COMMON_BATCH,
   PARKIT_COMMON_SEED,
   PARKIT_COMMON_OUT,
   PARKIT_COMMON_QUIET,
@@ -46,8 +65,15 @@ enum parkit_common_option {
   PARKIT_COMMON_COUNT
 };
 
+/* `parkit list --format`. */
+typedef enum parkit_list_format {
+  PARKIT_LIST_TEXT,
+  PARKIT_LIST_JSON
+} parkit_list_format;
+
 typedef struct parkit_command {
   parkit_command_kind kind;
+  parkit_list_format list_format; /* LIST */
   parkit_mode mode;
   const parkit_kernel *kernel; /* RUN; HELP when a kernel was named */
   parkit_value common[PARKIT_COMMON_COUNT];
@@ -59,6 +85,8 @@ typedef struct parkit_command {
 extern const parkit_option parkit_common_options[PARKIT_COMMON_COUNT];
 
 const char *parkit_mode_name(parkit_mode mode);
+/* One line: what the mode runs ("P MPI ranks, one thread each"). */
+const char *parkit_mode_description(parkit_mode mode);
 /* True, with *mode set, when `word` names a mode ("threads", ...). */
 bool parkit_mode_parse(const char *word, parkit_mode *mode);
 

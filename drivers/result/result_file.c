@@ -221,6 +221,9 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(
       attribute_string(file, "parkit_version", provenance->parkit_version));
   PARKIT_CALL(attribute_string(file, "kernel", command->kernel->name));
+  PARKIT_CALL(attribute_string(
+      file, "kernel_kind",
+      command->kernel->kind == PARKIT_KERNEL_PROBE ? "probe" : "work"));
   PARKIT_CALL(attribute_string(file, "mode", parkit_mode_name(command->mode)));
   PARKIT_CALL(attribute_integer(file, "ranks", record->context->size));
   PARKIT_CALL(attribute_integer(file, "threads", record->context->threads));
@@ -236,6 +239,7 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_integer(file, "interrupted", result->interrupted));
   PARKIT_CALL(attribute_integer(file, "warmup",
                                 command->common[PARKIT_COMMON_WARMUP].integer));
+  PARKIT_CALL(attribute_integer(file, "batch", result->batch));
   PARKIT_CALL(attribute_integer(file, "seed", (int64_t)record->context->seed));
   char writers[32];
   parkit_choice_word(parkit_common_options[PARKIT_COMMON_WRITERS].choices,
@@ -277,6 +281,37 @@ static int write_timings(hid_t file, const parkit_run_record *record,
                      dims, rank == 0, start, dims, result->times, "s",
                      "time of each completed timed repetition on each "
                      "rank, [repetition, rank], after a barrier");
+}
+
+/* phases/<name>: each phase's seconds [repetition, rank], with the
+ * statistics of the repetitions' (slowest rank each) as attributes. */
+static int write_phases(hid_t file, const parkit_run_result *result, int rank) {
+  if (result->phase_count == 0)
+    return 0;
+  hid_t group;
+  PARKIT_H5_CALL(group = H5Gcreate2(file, "phases", H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT));
+  hsize_t dims[2] = {(hsize_t)result->repetitions_completed,
+                     (hsize_t)result->ranks};
+  hsize_t start[2] = {0, 0};
+  size_t cells = (size_t)dims[0] * (size_t)dims[1];
+  for (int phase = 0; phase < result->phase_count; ++phase) {
+    const parkit_phase_spec *spec = &result->phase_specs[phase];
+    PARKIT_CALL(write_block(group, spec->name, H5T_IEEE_F64LE,
+                            H5T_NATIVE_DOUBLE, 2, dims, rank == 0, start, dims,
+                            result->phase_times + cells * (size_t)phase, "s",
+                            spec->description));
+    hid_t dataset;
+    PARKIT_H5_CALL(dataset = H5Dopen2(group, spec->name, H5P_DEFAULT));
+    const parkit_time_statistics *statistics = &result->phase_statistics[phase];
+    PARKIT_CALL(attribute_real(dataset, "time_min", statistics->min));
+    PARKIT_CALL(attribute_real(dataset, "time_median", statistics->median));
+    PARKIT_CALL(attribute_real(dataset, "time_max", statistics->max));
+    PARKIT_CALL(attribute_real(dataset, "imbalance", statistics->imbalance));
+    PARKIT_H5_CALL(H5Dclose(dataset));
+  }
+  PARKIT_H5_CALL(H5Gclose(group));
+  return 0;
 }
 
 /* One per-rank dataset: this rank's row (row_length values of
@@ -412,6 +447,29 @@ static int write_distributed(hid_t group, const parkit_output *output,
   return status;
 }
 
+/* What the kernel's output table says of how the output agrees between
+ * splits: attributes `agreement` and, for a tolerance, `tolerance_output`
+ * and `scale_output` (results/README.md). */
+static int write_agreement(hid_t group, const parkit_output *output) {
+  static const char *const words[] = {
+      [PARKIT_OUTPUT_BITWISE] = "bitwise",
+      [PARKIT_OUTPUT_TOLERANCE] = "tolerance",
+      [PARKIT_OUTPUT_DIFFERS] = "differs",
+      [PARKIT_OUTPUT_MEASURED] = "measured",
+  };
+  const parkit_output_spec *spec = output->spec;
+  hid_t dataset;
+  PARKIT_H5_CALL(dataset = H5Dopen2(group, output->name, H5P_DEFAULT));
+  int status = attribute_string(dataset, "agreement", words[spec->agreement]);
+  if (status == 0 && spec->agreement == PARKIT_OUTPUT_TOLERANCE)
+    status = attribute_string(dataset, "tolerance_output", spec->tolerance);
+  if (status == 0 && spec->agreement == PARKIT_OUTPUT_TOLERANCE)
+    status = attribute_string(dataset, "scale_output",
+                              spec->scale ? spec->scale : "");
+  PARKIT_H5_CALL(H5Dclose(dataset));
+  return status;
+}
+
 /* Every rank calls it: the ranks that do not open the file only send their
  * blocks of distributed outputs. */
 static int write_outputs(hid_t file, const parkit_outputs *outputs,
@@ -434,6 +492,8 @@ static int write_outputs(hid_t file, const parkit_outputs *outputs,
                                output->is_array, (hsize_t)output->count, data,
                                writers->file_rank, output->unit,
                                output->description));
+    if (writers->opens_file)
+      PARKIT_CALL(write_agreement(group, output));
   }
   if (writers->opens_file)
     PARKIT_H5_CALL(H5Gclose(group));
@@ -545,6 +605,7 @@ static int write_contents(hid_t file, const parkit_run_record *record,
   if (writers->opens_file) {
     PARKIT_CALL(write_summary_attributes(file, record));
     PARKIT_CALL(write_timings(file, record, rank));
+    PARKIT_CALL(write_phases(file, record->result, rank));
     PARKIT_CALL(write_node_table(file, record));
   }
   PARKIT_CALL(write_rank_table(file, record, writers));

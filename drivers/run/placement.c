@@ -1,6 +1,7 @@
 #include "placement.h"
 
 #include "check.h"
+#include "launch.h"
 #include "options.h"
 
 #include <limits.h>
@@ -263,35 +264,50 @@ static bool under_slurm(void) {
   return getenv("SLURM_JOB_ID") != NULL;
 }
 
+/* What a "fix:" line needs to know of the run: its command line and the
+ * machine it ran on. */
+typedef struct fix_context {
+  int argc;
+  char **argv;
+  int nodes;
+  int cores_per_node;
+} fix_context;
+
+/* "parkit:   fix: <the launch line for this shape>" (launch.h builds it:
+ * the one recipe per mode). */
+static void print_fix(const char *label, const fix_context *fix,
+                      parkit_mode mode, int ranks, int threads) {
+  char line[4096];
+  parkit_launcher launcher =
+      under_slurm() ? PARKIT_LAUNCHER_SRUN : PARKIT_LAUNCHER_MPIRUN;
+  if (parkit_launch_line(mode, ranks, threads, fix->nodes, fix->cores_per_node,
+                         launcher, fix->argc, fix->argv, line, sizeof line))
+    fprintf(stderr, "parkit:   %s %s\n", label, line);
+}
+
 static void warn_thin_binding(const parkit_command *command, int threads,
                               int thin_ranks, int fewest_cores, int ranks,
-                              const char *arguments) {
+                              const fix_context *fix) {
   fprintf(stderr,
           "parkit: warning: %d of %d ranks may run on only %d core%s but "
           "start %d threads each: the threads will share %s.\n",
           thin_ranks, ranks, fewest_cores, fewest_cores == 1 ? "" : "s",
           threads, fewest_cores == 1 ? "it" : "them");
-  if (under_slurm())
+  if (command->mode == PARKIT_MODE_THREADS) {
     fprintf(stderr,
-            "parkit:   fix: srun --cpus-per-task=%d --cpu-bind=cores %s\n",
-            threads, arguments);
-  else if (command->mode == PARKIT_MODE_THREADS)
-    fprintf(stderr,
-            "parkit:   fix: give the process %d cores (taskset -c, or "
-            "--bind-to none), or run %s --threads %d\n",
-            threads, arguments, fewest_cores);
-  else
-    fprintf(stderr,
-            "parkit:   fix: mpirun -np %d --map-by slot:PE=%d --bind-to core "
-            "%s\n"
-            "parkit:   or:  mpirun -np %d --bind-to none -x OMP_PLACES=cores "
-            "-x OMP_PROC_BIND=close %s\n",
-            ranks, threads, arguments, ranks, arguments);
+            "parkit:   fix: give the process %d cores (no narrower "
+            "taskset or cgroup), or run:\n",
+            threads);
+    print_fix("    ", fix, PARKIT_MODE_THREADS, 1, fewest_cores);
+  } else {
+    print_fix("fix:", fix, command->mode, ranks, threads);
+  }
 }
 
 static void warn_oversubscribed(const parkit_command *command, int threads,
                                 int ranks_on_node, int cores, const char *host,
-                                int nodes) {
+                                const fix_context *fix) {
+  int nodes = fix->nodes;
   fprintf(stderr,
           "parkit: warning: oversubscribed: %d rank%s x %d thread%s = %d "
           "workers on %s%s%s with %d core%s available; timings will include "
@@ -300,28 +316,19 @@ static void warn_oversubscribed(const parkit_command *command, int threads,
           threads == 1 ? "" : "s", ranks_on_node * threads,
           nodes > 1 ? "node " : "a node", nodes > 1 ? host : "",
           nodes > 1 ? " (the most crowded)" : "", cores, cores == 1 ? "" : "s");
-  const char *kernel = command->kernel->name;
   switch (command->mode) {
   case PARKIT_MODE_THREADS:
-    fprintf(stderr, "parkit:   fix: parkit threads %s --threads %d ...\n",
-            kernel, cores);
+    print_fix("fix:", fix, PARKIT_MODE_THREADS, 1, cores);
     break;
   case PARKIT_MODE_RANKS:
-    fprintf(stderr, "parkit:   fix: mpirun -np %d parkit ranks %s ...\n", cores,
-            kernel);
+    print_fix("fix:", fix, PARKIT_MODE_RANKS, cores * nodes, 1);
     break;
   case PARKIT_MODE_HYBRID:
     if (cores >= ranks_on_node)
-      fprintf(stderr,
-              "parkit:   fix: mpirun -np %d --map-by slot:PE=%d --bind-to "
-              "core parkit hybrid %s --threads %d ...\n",
-              ranks_on_node, cores / ranks_on_node, kernel,
-              cores / ranks_on_node);
+      print_fix("fix:", fix, PARKIT_MODE_HYBRID, ranks_on_node * nodes,
+                cores / ranks_on_node);
     else
-      fprintf(stderr,
-              "parkit:   fix: mpirun -np %d parkit hybrid %s --threads 1 "
-              "...\n",
-              cores, kernel);
+      print_fix("fix:", fix, PARKIT_MODE_HYBRID, cores * nodes, 1);
     break;
   }
 }
@@ -331,8 +338,10 @@ static void warn_oversubscribed(const parkit_command *command, int threads,
  * cores (a mask as wide as the node is the oversubscription warning's
  * case). The lowest such rank says so itself: it knows its host and CPUs.
  * Collective over `world`. */
-static int warn_stacked_binding(const parkit_placement *placement, int threads,
-                                int rank, MPI_Comm world) {
+static int warn_stacked_binding(const parkit_placement *placement,
+                                const parkit_command *command, int threads,
+                                int rank, const fix_context *fix,
+                                MPI_Comm world) {
   bool partly = placement->partly_overlapping_rank >= 0;
   bool crowded = placement->bound &&
                  placement->same_mask_ranks * threads > placement->core_count;
@@ -356,16 +365,11 @@ static int warn_stacked_binding(const parkit_placement *placement, int threads,
             placement->same_mask_ranks > 2 ? ", ..." : "",
             placement->cpuset_text, placement->same_mask_ranks * threads,
             placement->core_count, placement->core_count == 1 ? "" : "s");
-  if (threads > 1)
-    fprintf(stderr,
-            "parkit:   another job on the node, or a binding that stacks "
-            "ranks; fix: mpirun --map-by slot:PE=%d --bind-to core, or srun "
-            "--cpus-per-task=%d --cpu-bind=cores\n",
-            threads, threads);
-  else
-    fprintf(stderr, "parkit:   another job on the node, or a binding that "
-                    "stacks ranks; fix: mpirun --map-by core --bind-to core, "
-                    "or srun --cpu-bind=cores\n");
+  fprintf(stderr, "parkit:   another job on the node, or a binding that "
+                  "stacks ranks.\n");
+  int ranks = 1;
+  PARKIT_MPI_CALL(MPI_Comm_size(world, &ranks));
+  print_fix("fix:", fix, command->mode, ranks, threads);
   return 0;
 }
 
@@ -375,7 +379,12 @@ int parkit_warn_about_placement(const parkit_placement *placement,
   int rank = 0, ranks = 1;
   PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
   PARKIT_MPI_CALL(MPI_Comm_size(world, &ranks));
-  PARKIT_CALL(warn_stacked_binding(placement, threads, rank, world));
+  fix_context fix = {.argc = argc,
+                     .argv = argv,
+                     .nodes = placement->node_count,
+                     .cores_per_node = placement->node_cores};
+  PARKIT_CALL(
+      warn_stacked_binding(placement, command, threads, rank, &fix, world));
   int thin = placement->core_count < threads ? 1 : 0;
   int thin_ranks = 0, fewest_cores = 0;
   PARKIT_MPI_CALL(
@@ -401,16 +410,14 @@ int parkit_warn_about_placement(const parkit_placement *placement,
         all[2 * worst] * threads - all[2 * worst + 1])
       worst = r;
   int ranks_on_node = all[2 * worst], node_cores = all[2 * worst + 1];
-  char arguments[1024];
-  parkit_format_command_line("parkit", argc, argv, arguments, sizeof arguments);
+  fix.cores_per_node = node_cores;
   if (ranks_on_node * threads > node_cores)
     warn_oversubscribed(command, threads, ranks_on_node, node_cores,
-                        hosts[worst], placement->node_count);
+                        hosts[worst], &fix);
   free(all);
   free(hosts);
   if (thin_ranks > 0)
-    warn_thin_binding(command, threads, thin_ranks, fewest_cores, ranks,
-                      arguments);
+    warn_thin_binding(command, threads, thin_ranks, fewest_cores, ranks, &fix);
   return 0;
 }
 

@@ -55,6 +55,14 @@ static int sample_thread_placement(parkit_run_result *result) {
 /* Runs the timed repetitions until all are done or a stop signal is agreed
  * on (checked after each repetition, outside the timed region); the number
  * done goes to result->repetitions_completed. */
+/* One call of run(), its phases counted in the current repetition. */
+static int call_run(const parkit_kernel *kernel, void *state,
+                    parkit_phase_clock *clock) {
+  parkit_phase_clock_start_call(clock);
+  PARKIT_CALL(kernel->run(state));
+  return parkit_phase_clock_end_call(clock);
+}
+
 static int timed_repetitions(const parkit_kernel *kernel,
                              const parkit_context *ctx, void *state,
                              const parkit_runner_settings *settings,
@@ -62,9 +70,12 @@ static int timed_repetitions(const parkit_kernel *kernel,
                              parkit_run_result *result) {
   for (int repetition = 0; repetition < settings->repetitions; ++repetition) {
     PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
+    parkit_phase_clock_start_repetition(ctx->clock);
     double started = MPI_Wtime();
-    PARKIT_CALL(kernel->run(state));
+    for (int call = 0; call < settings->batch; ++call)
+      PARKIT_CALL(call_run(kernel, state, ctx->clock));
     my_times[repetition] = MPI_Wtime() - started;
+    parkit_phase_clock_end_repetition(ctx->clock, repetition);
     result->repetitions_completed = repetition + 1;
     report_progress(tracker, "repetition", repetition + 1,
                     settings->repetitions);
@@ -75,22 +86,61 @@ static int timed_repetitions(const parkit_kernel *kernel,
   return 0;
 }
 
-/* Gathers every rank's times into result->times[repetition][rank]. */
-static int gather_times(const parkit_context *ctx, const double *my_times,
-                        parkit_run_result *result) {
+/* Gathers every rank's `mine` (one value per completed repetition) into
+ * all[repetition * ranks + rank], and its statistics. Collective. */
+static int gather_by_repetition(const parkit_context *ctx, const double *mine,
+                                const parkit_run_result *result, double *all,
+                                parkit_time_statistics *statistics) {
   int repetitions = result->repetitions_completed, ranks = result->ranks;
   double *by_rank = NULL;
   PARKIT_ALLOCATE(by_rank, (size_t)repetitions * (size_t)ranks);
-  PARKIT_MPI_CALL(MPI_Allgather(my_times, repetitions, MPI_DOUBLE, by_rank,
-                                repetitions, MPI_DOUBLE, ctx->comm));
-  PARKIT_ALLOCATE(result->times, (size_t)repetitions * (size_t)ranks);
-  for (int rank = 0; rank < ranks; ++rank)
-    for (int repetition = 0; repetition < repetitions; ++repetition)
-      result->times[(size_t)repetition * (size_t)ranks + (size_t)rank] =
-          by_rank[(size_t)rank * (size_t)repetitions + (size_t)repetition];
+  int gathered = MPI_Allgather(mine, repetitions, MPI_DOUBLE, by_rank,
+                               repetitions, MPI_DOUBLE, ctx->comm);
+  if (gathered == MPI_SUCCESS)
+    for (int rank = 0; rank < ranks; ++rank)
+      for (int repetition = 0; repetition < repetitions; ++repetition)
+        all[(size_t)repetition * (size_t)ranks + (size_t)rank] =
+            by_rank[(size_t)rank * (size_t)repetitions + (size_t)repetition];
   free(by_rank);
-  return parkit_time_statistics_compute(result->times, repetitions, ranks,
-                                        &result->statistics);
+  PARKIT_MPI_CALL(gathered);
+  return parkit_time_statistics_compute(all, repetitions, ranks, statistics);
+}
+
+/* Every rank's repetition times into result->times, and every phase's into
+ * result->phase_times. Collective. */
+static int gather_times(const parkit_context *ctx, const double *my_times,
+                        parkit_run_result *result) {
+  size_t cells = (size_t)result->repetitions_completed * (size_t)result->ranks;
+  PARKIT_ALLOCATE(result->times, cells);
+  PARKIT_CALL(gather_by_repetition(ctx, my_times, result, result->times,
+                                   &result->statistics));
+  const parkit_phase_clock *clock = ctx->clock;
+  result->phase_count = clock->count;
+  result->phase_specs = clock->specs;
+  if (clock->count == 0)
+    return 0;
+  PARKIT_ALLOCATE(result->phase_times, cells * (size_t)clock->count);
+  PARKIT_ALLOCATE(result->phase_statistics, clock->count);
+  double *mine = NULL;
+  PARKIT_ALLOCATE(mine, result->repetitions_completed);
+  int status = 0;
+  for (int phase = 0; phase < clock->count && status == 0; ++phase) {
+    for (int repetition = 0; repetition < result->repetitions_completed;
+         ++repetition)
+      mine[repetition] = parkit_phase_clock_timed(clock, repetition, phase);
+    status = gather_by_repetition(ctx, mine, result,
+                                  result->phase_times + cells * (size_t)phase,
+                                  &result->phase_statistics[phase]);
+  }
+  free(mine);
+  return status;
+}
+
+/* The kernel's work per call of run(), times the calls per repetition. */
+static void batch_work(parkit_work *work, int batch) {
+  work->flops *= batch;
+  work->bytes *= batch;
+  work->items *= batch;
 }
 
 static void compute_rate(parkit_run_result *result) {
@@ -132,15 +182,54 @@ static double peak_resident_bytes(void) {
   return (double)usage.ru_maxrss * 1024.0; /* Linux reports KiB */
 }
 
+/* Checks that the kernel recorded exactly the outputs its table says apply
+ * to this launch (kernel.h, parkit_output_spec.when). */
+static int check_outputs(const parkit_kernel *kernel, const parkit_context *ctx,
+                         const parkit_value *options,
+                         const parkit_runner_settings *settings,
+                         const parkit_run_result *result) {
+  parkit_output_condition_context at = {.kernel = kernel,
+                                        .options = options,
+                                        .ranks = ctx->size,
+                                        .threads = ctx->threads,
+                                        .nodes = settings->nodes,
+                                        .outputs = &result->outputs};
+  return parkit_outputs_check_complete(&result->outputs, &at);
+}
+
+static int run_with_clock(const parkit_kernel *kernel,
+                          const parkit_context *ctx,
+                          const parkit_value *options,
+                          const parkit_runner_settings *settings,
+                          parkit_run_result *result, const char **failed_phase);
+
 int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
                       const parkit_value *options,
                       const parkit_runner_settings *settings,
                       parkit_run_result *result, const char **failed_phase) {
   memset(result, 0, sizeof *result);
+  *failed_phase = "setup";
+  parkit_phase_clock clock;
+  PARKIT_CALL(parkit_phase_clock_init(&clock, kernel, settings->repetitions));
+  parkit_context timed_context = *ctx;
+  timed_context.clock = &clock;
+  int status = run_with_clock(kernel, &timed_context, options, settings, result,
+                              failed_phase);
+  parkit_phase_clock_free(&clock);
+  return status;
+}
+
+static int run_with_clock(const parkit_kernel *kernel,
+                          const parkit_context *ctx,
+                          const parkit_value *options,
+                          const parkit_runner_settings *settings,
+                          parkit_run_result *result,
+                          const char **failed_phase) {
   result->repetitions = settings->repetitions;
   result->ranks = ctx->size;
   result->threads = ctx->threads;
-  parkit_outputs_init(&result->outputs);
+  result->batch = settings->batch;
+  parkit_outputs_init(&result->outputs, kernel);
   progress tracker = {.enabled = settings->progress && ctx->rank == 0,
                       .started = MPI_Wtime()};
   void *state = NULL;
@@ -155,7 +244,7 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
   PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
   for (int repetition = 0;
        repetition < settings->warmup && !result->interrupted; ++repetition) {
-    PARKIT_CALL(kernel->run(state));
+    PARKIT_CALL(call_run(kernel, state, ctx->clock));
     report_progress(&tracker, "warm-up repetition", repetition + 1,
                     settings->warmup);
     PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
@@ -178,8 +267,10 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
 
   PARKIT_CALL(enter_phase("verify", failed_phase, settings, ctx->rank));
   result->work = kernel->work(state);
+  batch_work(&result->work, settings->batch);
   compute_rate(result);
   PARKIT_CALL(kernel->verify(state, &result->outputs, &result->verdict));
+  PARKIT_CALL(check_outputs(kernel, ctx, options, settings, result));
   kernel->teardown(state);
   result->peak_resident_bytes = peak_resident_bytes();
   *failed_phase = NULL;
@@ -188,6 +279,8 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
 
 void parkit_run_result_free(parkit_run_result *result) {
   free(result->times);
+  free(result->phase_times);
+  free(result->phase_statistics);
   free(result->thread_cpus);
   free(result->thread_cpusets);
   parkit_outputs_free(&result->outputs);

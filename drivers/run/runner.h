@@ -9,6 +9,7 @@
 #include "fault.h"
 #include "kernel.h"
 #include "outputs.h"
+#include "phases.h"
 #include "placement.h"
 #include "statistics.h"
 
@@ -17,6 +18,9 @@
 typedef struct parkit_runner_settings {
   int repetitions; /* timed, >= 1 */
   int warmup;      /* untimed, >= 0 */
+  int batch;       /* calls of run() per repetition (timed together), >= 1 */
+  int nodes;       /* nodes of the launch, for the output table's
+                      conditions */
   bool progress;   /* rank 0 reports progress on stderr for long runs */
   const parkit_fault *fault; /* test-only injected fault, or NULL */
 } parkit_runner_settings;
@@ -32,7 +36,15 @@ typedef struct parkit_run_result {
   double *times; /* [repetition * ranks + rank] for the completed
                     repetitions, seconds; same on all ranks */
   parkit_time_statistics statistics;
-  parkit_work work;
+  /* The kernel's phases (its phase table): seconds per repetition and rank,
+   * [phase][repetition * ranks + rank], and their statistics like the
+   * repetitions'. Same on all ranks. */
+  int phase_count;
+  const parkit_phase_spec *phase_specs;
+  double *phase_times;
+  parkit_time_statistics *phase_statistics;
+  parkit_work work; /* per repetition: batch calls of run() */
+  int batch;
   double rate;      /* work per median time, in rate_unit */
   double rate_best; /* work per minimum time */
   char rate_unit[48];
@@ -43,10 +55,12 @@ typedef struct parkit_run_result {
   double peak_resident_bytes;                 /* this rank's peak RSS */
 } parkit_run_result;
 
-/* Collective over ctx->comm. Stops early, after the current repetition,
- * when any rank got a stop signal (see signals.h). On failure returns -1 and
- * sets *failed_phase to "setup", "warm-up", "run" or "verify"; the run cannot
- * continue then, since the other ranks may be inside a collective call. */
+/* Collective over ctx->comm. Runs the kernel with `options` (checked by the
+ * parser) in the context `ctx`, whose `clock` it sets itself. Stops early,
+ * after the current repetition, when any rank got a stop signal (see
+ * signals.h). On failure returns -1 and sets *failed_phase to "setup",
+ * "warm-up", "run" or "verify"; the run cannot continue then, since the other
+ * ranks may be inside a collective call. */
 int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
                       const parkit_value *options,
                       const parkit_runner_settings *settings,

@@ -1,5 +1,7 @@
 #include "signals.h"
 
+#include "cli.h"
+
 #include "check.h"
 
 #include <signal.h>

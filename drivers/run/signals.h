@@ -16,8 +16,6 @@
 #include <stdbool.h>
 
 /* Exit statuses of a stopped run (documented in README.md). */
-#define PARKIT_EXIT_INTERRUPTED 4 /* stopped early, result file written */
-#define PARKIT_EXIT_ABANDONED 5   /* stopped, no result file */
 
 /* Installs the handlers for SIGUSR1, SIGTERM and SIGINT. Call once per
  * process, after MPI_Init (so they replace any the MPI library set). */

@@ -13,8 +13,14 @@
  *    that called the kernel (the MPI library is initialised FUNNELED).
  *  - OpenMP work-sharing inside `#pragma omp parallel` regions; the runner has
  *    already set the team size to `ctx->threads`.
- *  - No timing, no printing, no exit(): the runner times, the driver reports,
- *    errors are returned (see kernels/interface/check.h).
+ *  - No timing, no printing, no exit(): the runner times (a kernel marks
+ *    the phases of run() it wants timed apart: parkit_phase_begin/end),
+ *    the driver reports, errors are returned (see
+ *    kernels/interface/check.h).
+ *  - The descriptor declares everything the rest of the tree needs to know
+ *    about the kernel: its options, its outputs (unit, meaning, how splits
+ *    must agree), its phases, small test configurations and how its working
+ *    set grows. Nothing else in the tree repeats them.
  *  - setup, run and verify are collective over ctx->comm: every rank calls
  *    them in the same order.
  *
@@ -40,6 +46,9 @@ typedef struct parkit_context {
    * setup(); NULL in validate() and memory_bytes(), which run before the
    * output location is checked. A kernel removes what it writes there. */
   const char *scratch_dir;
+  /* The runner's phase clock (parkit_phase_begin/end); kernels pass the
+   * context on and never look inside. */
+  struct parkit_phase_clock *clock;
 } parkit_context;
 
 /* ---- options --------------------------------------------------------- */
@@ -99,23 +108,66 @@ typedef struct parkit_work {
 
 /* ---- results a kernel reports ---------------------------------------- */
 
+/* How an output must compare between two runs of the same problem split
+ * differently over ranks and threads (the test matrix compares every split
+ * against one thread on one rank, and the analysis reads this from the
+ * file). */
+typedef enum parkit_output_agreement {
+  PARKIT_OUTPUT_BITWISE,   /* computed: the same bits for every split */
+  PARKIT_OUTPUT_TOLERANCE, /* computed: |x - x_reference| <= tolerance x scale,
+                              element by element (see parkit_output_spec) */
+  PARKIT_OUTPUT_DIFFERS,   /* computed, but differs between splits: a figure
+                              of the launch itself (a thread count, a code
+                              path, a size per rank) or a sum whose rounding
+                              follows the split with no recorded bound; not
+                              compared */
+  PARKIT_OUTPUT_MEASURED,  /* a measurement of the run (a time, a rate, a
+                              memory size): not compared */
+} parkit_output_agreement;
+
+/* One output a kernel may record: its entry in the descriptor's output
+ * table. The table is the one place an output's unit and meaning are
+ * written; the result file, `parkit list --format json`, the layout tables
+ * of results/README.md and the cross-split tests read them from here. A
+ * kernel can record only the outputs its table declares, and must record
+ * exactly those whose condition holds (the runner checks both). */
+typedef struct parkit_output_spec {
+  const char *name;        /* lower case, digits and '_'; at most 63 chars */
+  const char *unit;        /* "1" when dimensionless */
+  const char *description; /* one line */
+  const char *shape;       /* NULL: a scalar; else the length of a 1-D array
+                              or "rows, columns" of a 2-D one, in words of
+                              the options ("n", "10", "n, n") */
+  parkit_output_agreement agreement;
+  /* PARKIT_OUTPUT_TOLERANCE: the output holding the relative tolerance (a
+   * scalar of the same run) and the output holding the scale each element
+   * is measured against (same shape; NULL: |x_reference|). */
+  const char *tolerance;
+  const char *scale;
+  /* When the output is recorded. NULL: always. Otherwise terms joined by
+   * " and ", each "NAME", "!NAME", "NAME=VALUE", "NAME!=VALUE" or
+   * "NAME>NUMBER", where NAME is `ranks`, `threads`, `nodes`, one of the
+   * kernel's options (a flag is true when given) or an integer output
+   * recorded before this one; the term "optional" makes the output
+   * optional (it depends on what the system offers, e.g. a /proc file). */
+  const char *when;
+} parkit_output_spec;
+
 /* Collects a kernel's named outputs for the result file. Owned by the runner.
  * Every rank records the same names with the same values, in the same order
  * (reduce first): the values are written once, from rank 0's record. The
  * one exception is parkit_output_real_block below (same name and shape,
- * each rank its own block). */
+ * each rank its own block). `name` must be declared in the kernel's output
+ * table (its unit and description come from there); recording an undeclared
+ * name, or one name twice, fails with the error set. */
 typedef struct parkit_outputs parkit_outputs;
 
-int parkit_output_real(parkit_outputs *out, const char *name, double value,
-                       const char *unit, const char *description);
-int parkit_output_integer(parkit_outputs *out, const char *name, int64_t value,
-                          const char *unit, const char *description);
+int parkit_output_real(parkit_outputs *out, const char *name, double value);
+int parkit_output_integer(parkit_outputs *out, const char *name, int64_t value);
 int parkit_output_reals(parkit_outputs *out, const char *name,
-                        const double *values, size_t count, const char *unit,
-                        const char *description);
+                        const double *values, size_t count);
 int parkit_output_integers(parkit_outputs *out, const char *name,
-                           const int64_t *values, size_t count,
-                           const char *unit, const char *description);
+                           const int64_t *values, size_t count);
 
 /* A distributed 2-D real array, e.g. a field on a process grid, written as
  * ONE dataset of global_shape[0] x global_shape[1] (rows x columns). The one
@@ -128,8 +180,30 @@ int parkit_output_integers(parkit_outputs *out, const char *name,
  * the blocks collectively (a hyperslab per rank, collective MPI-IO). */
 int parkit_output_real_block(parkit_outputs *out, const char *name,
                              const double *block, const int64_t global_shape[2],
-                             const int64_t offset[2], const int64_t count[2],
-                             const char *unit, const char *description);
+                             const int64_t offset[2], const int64_t count[2]);
+
+/* ---- phases the runner times ------------------------------------------ */
+
+/* A named part of run() (a halo exchange, one STREAM operation) whose time
+ * the runner measures on every rank and stores per repetition, beside the
+ * repetition's own time. Declared in the descriptor's phase table. */
+typedef struct parkit_phase_spec {
+  const char *name;        /* lower case, digits and '_' */
+  const char *description; /* one line: what the phase does */
+} parkit_phase_spec;
+
+/* Called by the thread that called run(), outside parallel regions: the
+ * phase `name` (declared in the kernel's phase table) starts or ends on
+ * this rank. A phase may start and end many times within one call of run();
+ * the runner adds the intervals up. Not collective, no communication. */
+void parkit_phase_begin(const parkit_context *ctx, const char *name);
+void parkit_phase_end(const parkit_context *ctx, const char *name);
+
+/* Seconds this rank has spent in phase `name` since the current call of
+ * run() began (between calls: during the last call, warm-up calls
+ * included), on the runner's clock. For kernels whose outputs are rates of
+ * single phases (STREAM's rule). */
+double parkit_phase_seconds(const parkit_context *ctx, const char *name);
 
 /* The verdict of verify(). `passed` decides the exit status of the run. */
 typedef struct parkit_verdict {
@@ -139,11 +213,50 @@ typedef struct parkit_verdict {
 
 /* ---- the descriptor --------------------------------------------------- */
 
+typedef enum parkit_kernel_kind {
+  PARKIT_KERNEL_WORK,  /* computes something; its time and rate answer the
+                          question (matmul, stencil, ...) */
+  PARKIT_KERNEL_PROBE, /* measures an overhead inside run() (a barrier, a
+                          message, a started worker); its outputs answer */
+} parkit_kernel_kind;
+
+/* A small problem the test suite runs the kernel on, in every split of the
+ * test matrix (tests/CMakeLists.txt); the outputs of all splits are then
+ * compared as the output table says. */
+typedef struct parkit_test_config {
+  const char *name;      /* the configuration's name, unique in the tree
+                            (e.g. "montecarlo-ep"); NULL: the kernel's */
+  const char *arguments; /* the kernel's options, words separated by
+                            spaces: "--estimate ep --class S" */
+  const char *requires;  /* NULL, or CPU features the configuration needs,
+                            as /proc/cpuinfo names them: "avx2 fma" */
+} parkit_test_config;
+
+/* How the kernel's working set grows with one option, for sizing runs to a
+ * cache or memory regime: working set (bytes, whole job) = bytes_per_unit x
+ * value^exponent. exponent 0: the working set does not grow with a size
+ * (compute bound); option NULL: no such option. */
+typedef struct parkit_working_set {
+  const char *option;
+  double bytes_per_unit;
+  int exponent;
+} parkit_working_set;
+
 typedef struct parkit_kernel {
   const char *name;    /* command-line name, e.g. "matmul" */
   const char *summary; /* one line for `parkit list` */
+  parkit_kernel_kind kind;
   const parkit_option *options;
   int option_count;
+  const parkit_output_spec *outputs; /* every output it may record */
+  int output_count;
+  const parkit_phase_spec *phases; /* the phases of run() it marks */
+  int phase_count;
+  const parkit_test_config *tests; /* at least one */
+  int test_count;
+  /* Options for one small run under valgrind (20-50x slower). */
+  const char *memcheck_arguments;
+  parkit_working_set working_set;
 
   /* Optional. Checks option combinations and launch shapes that a per-option
    * range cannot express. Not collective, no communication (local MPI queries
@@ -172,5 +285,9 @@ typedef struct parkit_kernel {
   /* Not collective. What one repetition does, for rates. */
   parkit_work (*work)(const void *state);
 } parkit_kernel;
+
+/* The number of entries of a descriptor's table: .outputs = x,
+ * .output_count = PARKIT_COUNT(x). */
+#define PARKIT_COUNT(table) ((int)(sizeof(table) / sizeof((table)[0])))
 
 #endif

@@ -197,25 +197,18 @@ static int64_t job_sum(const footprint_state *state, int which) {
 static int record_outputs(const footprint_state *state, parkit_outputs *outputs,
                           int64_t job_rss, int64_t job_pss,
                           const int64_t *rank_rss) {
-  PARKIT_CALL(parkit_output_integer(outputs, "problem_bytes",
-                                    state->problem_bytes, "B",
-                                    "problem size, split over the workers"));
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "baseline_rss", job_sum(state, BASELINE_RSS), "B",
-      "sum over ranks of VmRSS before allocating the problem"));
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "job_rss", job_rss, "B",
-      "sum over ranks of VmRSS after touching the problem"));
+  PARKIT_CALL(
+      parkit_output_integer(outputs, "problem_bytes", state->problem_bytes));
+  PARKIT_CALL(parkit_output_integer(outputs, "baseline_rss",
+                                    job_sum(state, BASELINE_RSS)));
+  PARKIT_CALL(parkit_output_integer(outputs, "job_rss", job_rss));
   if (job_pss >= 0)
-    PARKIT_CALL(parkit_output_integer(
-        outputs, "job_pss", job_pss, "B",
-        "sum over ranks of Pss (smaps_rollup) after touching the problem"));
+    PARKIT_CALL(parkit_output_integer(outputs, "job_pss", job_pss));
   PARKIT_CALL(parkit_output_integers(outputs, "rank_rss", rank_rss,
-                                     (size_t)state->context.size, "B",
-                                     "VmRSS of each rank after touching"));
-  PARKIT_CALL(parkit_output_real(outputs, "overhead_ratio",
-                                 (double)job_rss / (double)state->problem_bytes,
-                                 "1", "job_rss / problem_bytes"));
+                                     (size_t)state->context.size));
+  PARKIT_CALL(
+      parkit_output_real(outputs, "overhead_ratio",
+                         (double)job_rss / (double)state->problem_bytes));
   return 0;
 }
 
@@ -267,12 +260,51 @@ static parkit_work footprint_work(const void *opaque) {
                        .rate_basis = PARKIT_RATE_ITEMS};
 }
 
+static const parkit_output_spec footprint_outputs[] = {
+    {.name = "problem_bytes",
+     .unit = "B",
+     .description = "problem size, split over the workers"},
+    {.name = "baseline_rss",
+     .unit = "B",
+     .description = "sum over ranks of VmRSS before allocating the problem",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "job_rss",
+     .unit = "B",
+     .description = "sum over ranks of VmRSS after touching the problem",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "job_pss",
+     .unit = "B",
+     .description = "sum over ranks of Pss (smaps_rollup) after touching the "
+                    "problem",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "optional"},
+    {.name = "rank_rss",
+     .unit = "B",
+     .description = "VmRSS of each rank after touching",
+     .shape = "ranks",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "overhead_ratio",
+     .unit = "1",
+     .description = "job_rss / problem_bytes",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+};
+
+static const parkit_test_config footprint_tests[] = {
+    {.arguments = "--bytes 8388608"},
+};
+
 const parkit_kernel parkit_kernel_footprint = {
     .name = "footprint",
     .summary = "probe: resident memory of the whole job (RSS, PSS) for one "
                "problem, as threads or as processes",
     .options = footprint_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_PROBE,
+    .outputs = footprint_outputs,
+    .output_count = PARKIT_COUNT(footprint_outputs),
+    .tests = footprint_tests,
+    .test_count = PARKIT_COUNT(footprint_tests),
+    .memcheck_arguments = "--bytes 1048576",
     .memory_bytes = footprint_memory_bytes,
     .setup = footprint_setup,
     .run = footprint_run,

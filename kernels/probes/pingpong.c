@@ -504,23 +504,18 @@ static int record_outputs(const pingpong_state *state,
                           parkit_outputs *outputs) {
   size_t sizes = (size_t)state->sizes;
   PARKIT_CALL(parkit_output_integers(outputs, "message_bytes",
-                                     state->message_bytes, sizes, "B",
-                                     "message size"));
+                                     state->message_bytes, sizes));
   if (state->shm) {
-    PARKIT_CALL(parkit_output_reals(
-        outputs, "shm_latency", result(state, SHM_LATENCY), sizes, "us",
-        "half round trip between two threads (memcpy + atomic flag)"));
+    PARKIT_CALL(parkit_output_reals(outputs, "shm_latency",
+                                    result(state, SHM_LATENCY), sizes));
     PARKIT_CALL(parkit_output_reals(outputs, "shm_bandwidth",
-                                    result(state, SHM_BANDWIDTH), sizes, "GB/s",
-                                    "message bytes / shm_latency"));
+                                    result(state, SHM_BANDWIDTH), sizes));
   }
   if (state->mpi) {
-    PARKIT_CALL(parkit_output_reals(
-        outputs, "mpi_latency", result(state, MPI_LATENCY), sizes, "us",
-        "half round trip between ranks 0 and 1 (MPI_Isend / MPI_Irecv)"));
+    PARKIT_CALL(parkit_output_reals(outputs, "mpi_latency",
+                                    result(state, MPI_LATENCY), sizes));
     PARKIT_CALL(parkit_output_reals(outputs, "mpi_bandwidth",
-                                    result(state, MPI_BANDWIDTH), sizes, "GB/s",
-                                    "message bytes / mpi_latency"));
+                                    result(state, MPI_BANDWIDTH), sizes));
   }
   return 0;
 }
@@ -569,12 +564,55 @@ static parkit_work pingpong_work(const void *opaque) {
                        .rate_basis = PARKIT_RATE_ITEMS};
 }
 
+static const parkit_output_spec pingpong_outputs[] = {
+    {.name = "message_bytes",
+     .unit = "B",
+     .description = "message size",
+     .shape = "sizes"},
+    {.name = "shm_latency",
+     .unit = "us",
+     .description = "half round trip between two threads (memcpy + atomic "
+                    "flag)",
+     .shape = "sizes",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "threads>1"},
+    {.name = "shm_bandwidth",
+     .unit = "GB/s",
+     .description = "message bytes / shm_latency",
+     .shape = "sizes",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "threads>1"},
+    {.name = "mpi_latency",
+     .unit = "us",
+     .description = "half round trip between ranks 0 and 1 (MPI_Isend / "
+                    "MPI_Irecv)",
+     .shape = "sizes",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "ranks>1"},
+    {.name = "mpi_bandwidth",
+     .unit = "GB/s",
+     .description = "message bytes / mpi_latency",
+     .shape = "sizes",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "ranks>1"},
+};
+
+static const parkit_test_config pingpong_tests[] = {
+    {.arguments = "--max_bytes 1048576"},
+};
+
 const parkit_kernel parkit_kernel_pingpong = {
     .name = "pingpong",
     .summary = "probe: message latency and bandwidth between two threads "
                "(shared memory) and two ranks (MPI)",
     .options = pingpong_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_PROBE,
+    .outputs = pingpong_outputs,
+    .output_count = PARKIT_COUNT(pingpong_outputs),
+    .tests = pingpong_tests,
+    .test_count = PARKIT_COUNT(pingpong_tests),
+    .memcheck_arguments = "--max_bytes 65536",
     .memory_bytes = pingpong_memory_bytes,
     .setup = pingpong_setup,
     .run = pingpong_run,

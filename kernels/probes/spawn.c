@@ -526,31 +526,20 @@ static int record_outputs(const spawn_state *state, parkit_outputs *outputs,
   int64_t workers[MAX_WORKERS];
   for (int w = 1; w <= state->workers; ++w)
     workers[w - 1] = w;
-  PARKIT_CALL(parkit_output_integers(outputs, "workers", workers, count, "1",
-                                     "workers started at once"));
-  PARKIT_CALL(parkit_output_real(
-      outputs, "openmp_first_region", state->first_region, "us",
-      "first OpenMP parallel region of a fresh process (thread pool "
-      "creation), --max_workers threads"));
-  PARKIT_CALL(parkit_output_reals(
-      outputs, "openmp_start_join", curve(state, CURVE_OPENMP), count, "us",
-      "OpenMP parallel region of w threads (pool warm) / w"));
-  PARKIT_CALL(parkit_output_reals(
-      outputs, "pthread_start_join", curve(state, CURVE_PTHREAD), count, "us",
-      "pthread_create + pthread_join of w threads / w"));
-  PARKIT_CALL(parkit_output_reals(
-      outputs, "fork_exec_wait", curve(state, CURVE_FORK), count, "us",
-      "fork + exec + waitpid of w parkit processes at once / w"));
+  PARKIT_CALL(parkit_output_integers(outputs, "workers", workers, count));
+  PARKIT_CALL(
+      parkit_output_real(outputs, "openmp_first_region", state->first_region));
+  PARKIT_CALL(parkit_output_reals(outputs, "openmp_start_join",
+                                  curve(state, CURVE_OPENMP), count));
+  PARKIT_CALL(parkit_output_reals(outputs, "pthread_start_join",
+                                  curve(state, CURVE_PTHREAD), count));
+  PARKIT_CALL(parkit_output_reals(outputs, "fork_exec_wait",
+                                  curve(state, CURVE_FORK), count));
   if (with_mpi_spawn)
-    PARKIT_CALL(parkit_output_reals(
-        outputs, "mpi_comm_spawn", curve(state, CURVE_MPI_SPAWN), count, "us",
-        "MPI_Comm_spawn of w parkit processes (with their MPI_Init) + "
-        "MPI_Comm_disconnect / w"));
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "mpi_comm_spawn_error", state->status[STATUS_MPI_SPAWN_ERROR],
-      "1",
-      "MPI error class of the failed MPI_Comm_spawn: 0 it worked, -1 not "
-      "tried (--mpi_spawn no)"));
+    PARKIT_CALL(parkit_output_reals(outputs, "mpi_comm_spawn",
+                                    curve(state, CURVE_MPI_SPAWN), count));
+  PARKIT_CALL(parkit_output_integer(outputs, "mpi_comm_spawn_error",
+                                    state->status[STATUS_MPI_SPAWN_ERROR]));
   return 0;
 }
 
@@ -589,12 +578,61 @@ static parkit_work spawn_work(const void *opaque) {
                        .rate_basis = PARKIT_RATE_ITEMS};
 }
 
+static const parkit_output_spec spawn_outputs[] = {
+    {.name = "workers",
+     .unit = "1",
+     .description = "workers started at once",
+     .shape = "max_workers"},
+    {.name = "openmp_first_region",
+     .unit = "us",
+     .description = "first OpenMP parallel region of a fresh process (thread "
+                    "pool creation), --max_workers threads",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "openmp_start_join",
+     .unit = "us",
+     .description = "OpenMP parallel region of w threads (pool warm) / w",
+     .shape = "max_workers",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "pthread_start_join",
+     .unit = "us",
+     .description = "pthread_create + pthread_join of w threads / w",
+     .shape = "max_workers",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "fork_exec_wait",
+     .unit = "us",
+     .description = "fork + exec + waitpid of w parkit processes at once / w",
+     .shape = "max_workers",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "mpi_comm_spawn",
+     .unit = "us",
+     .description = "MPI_Comm_spawn of w parkit processes (with their "
+                    "MPI_Init) + MPI_Comm_disconnect / w",
+     .shape = "max_workers",
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .when = "mpi_comm_spawn_error=0"},
+    {.name = "mpi_comm_spawn_error",
+     .unit = "1",
+     .description = "MPI error class of the failed MPI_Comm_spawn: 0 it "
+                    "worked, -1 not tried (--mpi_spawn no)",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+};
+
+static const parkit_test_config spawn_tests[] = {
+    {.arguments = "--max_workers 2"},
+};
+
 const parkit_kernel parkit_kernel_spawn = {
     .name = "spawn",
     .summary = "probe: cost per worker to start and join OpenMP threads, "
                "pthreads, processes (fork+exec) and MPI_Comm_spawn",
     .options = spawn_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_PROBE,
+    .outputs = spawn_outputs,
+    .output_count = PARKIT_COUNT(spawn_outputs),
+    .tests = spawn_tests,
+    .test_count = PARKIT_COUNT(spawn_tests),
+    .memcheck_arguments = "--max_workers 2",
     .memory_bytes = spawn_memory_bytes,
     .setup = spawn_setup,
     .run = spawn_run,

@@ -70,24 +70,40 @@ typedef enum measure {
   MEASURE_COUNT
 } measure;
 
-static const char *const measure_names[MEASURE_COUNT] = {
-    [THREAD_BARRIER] = "thread_barrier",
-    [THREAD_REDUCTION] = "thread_reduction",
-    [RANK_BARRIER] = "rank_barrier",
-    [RANK_ALLREDUCE] = "rank_allreduce",
-    [HYBRID_BARRIER] = "hybrid_barrier",
-};
-
-static const char *const measure_descriptions[MEASURE_COUNT] = {
-    [THREAD_BARRIER] = "omp barrier among the threads of a rank, max over "
-                       "ranks",
-    [THREAD_REDUCTION] = "parallel region with reduction(+) of one double "
-                         "(EPCC REDUCTION), max over ranks",
-    [RANK_BARRIER] = "MPI_Barrier among the ranks, max over ranks",
-    [RANK_ALLREDUCE] = "MPI_Allreduce of one double among the ranks, max "
-                       "over ranks",
-    [HYBRID_BARRIER] = "omp barrier + MPI_Barrier on the master thread + omp "
-                       "barrier, max over ranks",
+/* The outputs, one per measure, in the measures' order. */
+static const parkit_output_spec sync_outputs[MEASURE_COUNT] = {
+    [THREAD_BARRIER] = {.name = "thread_barrier",
+                        .unit = "us",
+                        .description = "omp barrier among the threads of a "
+                                       "rank, max over ranks",
+                        .agreement = PARKIT_OUTPUT_MEASURED,
+                        .when = "threads>1"},
+    [THREAD_REDUCTION] = {.name = "thread_reduction",
+                          .unit = "us",
+                          .description = "parallel region with reduction(+) "
+                                         "of one double (EPCC REDUCTION), max "
+                                         "over ranks",
+                          .agreement = PARKIT_OUTPUT_MEASURED,
+                          .when = "threads>1"},
+    [RANK_BARRIER] = {.name = "rank_barrier",
+                      .unit = "us",
+                      .description = "MPI_Barrier among the ranks, max over "
+                                     "ranks",
+                      .agreement = PARKIT_OUTPUT_MEASURED,
+                      .when = "ranks>1"},
+    [RANK_ALLREDUCE] = {.name = "rank_allreduce",
+                        .unit = "us",
+                        .description = "MPI_Allreduce of one double among the "
+                                       "ranks, max over ranks",
+                        .agreement = PARKIT_OUTPUT_MEASURED,
+                        .when = "ranks>1"},
+    [HYBRID_BARRIER] = {.name = "hybrid_barrier",
+                        .unit = "us",
+                        .description = "omp barrier + MPI_Barrier on the "
+                                       "master thread + omp barrier, max over "
+                                       "ranks",
+                        .agreement = PARKIT_OUTPUT_MEASURED,
+                        .when = "threads>1 and ranks>1"},
 };
 
 typedef struct sync_state {
@@ -301,9 +317,8 @@ static int sync_verify(void *opaque, parkit_outputs *outputs,
     if (used < sizeof summary)
       used += (size_t)snprintf(summary + used, sizeof summary - used,
                                "%s%s %.3g us", used ? ", " : "",
-                               measure_names[which], value);
-    PARKIT_CALL(parkit_output_real(outputs, measure_names[which], value, "us",
-                                   measure_descriptions[which]));
+                               sync_outputs[which].name, value);
+    PARKIT_CALL(parkit_output_real(outputs, sync_outputs[which].name, value));
   }
   verdict->passed = bad == 0 && state->wrong_sums == 0;
   if (measured == 0)
@@ -334,12 +349,22 @@ static parkit_work sync_work(const void *opaque) {
                        .rate_basis = PARKIT_RATE_ITEMS};
 }
 
+static const parkit_test_config sync_tests[] = {
+    {.arguments = "--iterations 100"},
+};
+
 const parkit_kernel parkit_kernel_sync = {
     .name = "sync",
     .summary = "probe: barrier and reduction cost among threads (OpenMP), "
                "ranks (MPI) and both (EPCC method)",
     .options = sync_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_PROBE,
+    .outputs = sync_outputs,
+    .output_count = PARKIT_COUNT(sync_outputs),
+    .tests = sync_tests,
+    .test_count = PARKIT_COUNT(sync_tests),
+    .memcheck_arguments = "--iterations 50",
     .memory_bytes = sync_memory_bytes,
     .setup = sync_setup,
     .run = sync_run,

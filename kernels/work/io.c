@@ -19,10 +19,9 @@
  * collectively, close; remove the file. The read usually comes from the
  * page cache: it measures HDF5 and MPI-IO overheads more than the disk.
  * Work per repetition: 16 n bytes (written once, read once); the rate is in
- * GB/s. The write and the read are also timed on their own (the slowest
- * rank's time of the last repetition) and recorded as write_rate and
- * read_rate: the kernel's only timing, because the runner times whole
- * repetitions.
+ * GB/s. The write and the read are phases the runner times on every rank
+ * (parkit_phase_begin/end); the slowest rank's rates of the last
+ * repetition are also recorded as write_rate and read_rate.
  *
  * Threads: the parallel HDF5 library is not thread-safe, so each rank has
  * ONE thread calling HDF5 (the calling thread) while all its threads fill
@@ -358,16 +357,17 @@ static int read_file(io_state *state) {
 /* Write, read back, check: everything but the clean-up. */
 static int write_and_read(io_state *state) {
   pack_values(state);
-  PARKIT_MPI_CALL(MPI_Barrier(state->context.comm));
-  double started = MPI_Wtime();
+  const parkit_context *ctx = &state->context;
+  PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
+  parkit_phase_begin(ctx, "write");
   PARKIT_CALL(write_file(state));
-  double written = MPI_Wtime();
-  PARKIT_MPI_CALL(MPI_Barrier(state->context.comm));
-  double read_started = MPI_Wtime();
+  parkit_phase_end(ctx, "write");
+  PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
+  parkit_phase_begin(ctx, "read");
   PARKIT_CALL(read_file(state));
-  double read = MPI_Wtime();
-  state->write_seconds = written - started;
-  state->read_seconds = read - read_started;
+  parkit_phase_end(ctx, "read");
+  state->write_seconds = parkit_phase_seconds(ctx, "write");
+  state->read_seconds = parkit_phase_seconds(ctx, "read");
   /* --perturb: the owner of the middle element spoils what it read. */
   int64_t middle = state->n / 2;
   if (state->perturb && middle >= state->mine.begin && middle < state->mine.end)
@@ -420,39 +420,18 @@ static int io_verify(void *opaque_state, parkit_outputs *outputs,
            checksums[0] == checksums[1] ? "matches" : "DIFFERS",
            state->context.threads);
 
-  PARKIT_CALL(parkit_output_integer(outputs, "mismatches", mismatches,
-                                    "elements",
-                                    "values read back that differ from "
-                                    "their closed form"));
+  PARKIT_CALL(parkit_output_integer(outputs, "mismatches", mismatches));
   PARKIT_CALL(parkit_output_integer(outputs, "written_checksum",
-                                    (int64_t)checksums[0], "1",
-                                    "sum mod 2^64 of a hash of each written "
-                                    "value's bits and index"));
-  PARKIT_CALL(parkit_output_integer(outputs, "read_checksum",
-                                    (int64_t)checksums[1], "1",
-                                    "the same over the values read back"));
-  PARKIT_CALL(parkit_output_integer(outputs, "hdf5_threads_per_rank", 1,
-                                    "threads",
-                                    "threads of a rank that call HDF5 (the "
-                                    "parallel library is not thread-safe)"));
+                                    (int64_t)checksums[0]));
+  PARKIT_CALL(
+      parkit_output_integer(outputs, "read_checksum", (int64_t)checksums[1]));
+  PARKIT_CALL(parkit_output_integer(outputs, "hdf5_threads_per_rank", 1));
   PARKIT_CALL(parkit_output_integer(outputs, "packing_threads",
-                                    state->context.threads, "threads",
-                                    "threads of a rank that fill and check "
-                                    "the buffers"));
+                                    state->context.threads));
   PARKIT_CALL(parkit_output_real(
-      outputs, "write_rate", seconds[0] > 0 ? bytes / seconds[0] * 1e-9 : 0.0,
-      "GB/s",
-      "last repetition: create, collective write, "
-      "sync if --sync yes, close (slowest rank)"));
+      outputs, "write_rate", seconds[0] > 0 ? bytes / seconds[0] * 1e-9 : 0.0));
   PARKIT_CALL(parkit_output_real(
-      outputs, "read_rate", seconds[1] > 0 ? bytes / seconds[1] * 1e-9 : 0.0,
-      "GB/s",
-      "last repetition: open, collective read, "
-      "close (slowest rank)"));
-  PARKIT_CALL(parkit_output_real(outputs, "write_seconds", seconds[0], "s",
-                                 "last repetition's write phase"));
-  PARKIT_CALL(parkit_output_real(outputs, "read_seconds", seconds[1], "s",
-                                 "last repetition's read phase"));
+      outputs, "read_rate", seconds[1] > 0 ? bytes / seconds[1] * 1e-9 : 0.0));
   return 0;
 }
 
@@ -462,12 +441,61 @@ static parkit_work io_work(const void *opaque_state) {
                        .rate_basis = PARKIT_RATE_BYTES};
 }
 
+static const parkit_output_spec io_outputs[] = {
+    {.name = "mismatches",
+     .unit = "elements",
+     .description = "values read back that differ from their closed form"},
+    {.name = "written_checksum",
+     .unit = "1",
+     .description = "sum mod 2^64 of a hash of each written value's bits and "
+                    "index"},
+    {.name = "read_checksum",
+     .unit = "1",
+     .description = "the same over the values read back"},
+    {.name = "hdf5_threads_per_rank",
+     .unit = "threads",
+     .description = "threads of a rank that call HDF5 (the parallel library "
+                    "is not thread-safe)"},
+    {.name = "packing_threads",
+     .unit = "threads",
+     .description = "threads of a rank that fill and check the buffers",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+    {.name = "write_rate",
+     .unit = "GB/s",
+     .description = "last repetition: create, collective write, sync if "
+                    "--sync yes, close (slowest rank)",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+    {.name = "read_rate",
+     .unit = "GB/s",
+     .description = "last repetition: open, collective read, close (slowest "
+                    "rank)",
+     .agreement = PARKIT_OUTPUT_MEASURED},
+};
+
+static const parkit_phase_spec io_phases[] = {
+    {.name = "write",
+     .description = "create, collective write, sync if --sync yes, close"},
+    {.name = "read", .description = "open, collective read, close"},
+};
+
+/* n = 10007 (prime) does not divide over 2, 3 or 4 ranks. */
+static const parkit_test_config io_tests[] = {{.arguments = "--n 10007"}};
+
 const parkit_kernel parkit_kernel_io = {
     .name = "io",
     .summary = "write and read back a distributed array with parallel HDF5 "
                "(collective MPI-IO; one HDF5 thread per rank)",
     .options = io_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = io_outputs,
+    .output_count = PARKIT_COUNT(io_outputs),
+    .phases = io_phases,
+    .phase_count = PARKIT_COUNT(io_phases),
+    .tests = io_tests,
+    .test_count = PARKIT_COUNT(io_tests),
+    .memcheck_arguments = "--n 10000",
+    .working_set = {.option = "n", .bytes_per_unit = 16, .exponent = 1},
     .validate = io_validate,
     .memory_bytes = io_memory_bytes,
     .setup = io_setup,

@@ -755,34 +755,21 @@ static int matmul_verify(void *opaque_state, parkit_outputs *outputs,
              "; max scaled residual %.2g",
              tolerance, failures, n, first_failure, worst);
 
-  PARKIT_CALL(parkit_output_real(outputs, "tolerance", tolerance, "1",
-                                 "Freivalds tolerance 4 n eps, relative to "
-                                 "|A||B||x|"));
-  PARKIT_CALL(parkit_output_real(outputs, "max_scaled_residual", worst, "1",
-                                 "max over i of |Cx - A(Bx)|_i / "
-                                 "(|A||B||x|)_i"));
-  PARKIT_CALL(parkit_output_reals(outputs, "cx", c_x, (size_t)n, "1",
-                                  "C x for the hashed test vector x"));
-  PARKIT_CALL(parkit_output_reals(outputs, "bound", bound, (size_t)n, "1",
-                                  "|A| (|B| |x|), the scale of each entry "
-                                  "of C x"));
-  PARKIT_CALL(parkit_output_real(outputs, "c_sum", c_sum, "1",
-                                 "sum of all entries of C"));
+  PARKIT_CALL(parkit_output_real(outputs, "tolerance", tolerance));
+  PARKIT_CALL(parkit_output_real(outputs, "max_scaled_residual", worst));
+  PARKIT_CALL(parkit_output_reals(outputs, "cx", c_x, (size_t)n));
+  PARKIT_CALL(parkit_output_reals(outputs, "bound", bound, (size_t)n));
+  PARKIT_CALL(parkit_output_real(outputs, "c_sum", c_sum));
   /* Collective: the largest rank's allocation, for comparing with the
    * largest peak resident size in the result file. */
   double memory_bytes = state->memory_bytes;
   PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &memory_bytes, 1, MPI_DOUBLE,
                                 MPI_MAX, state->context.comm));
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "memory_bytes", (int64_t)memory_bytes, "bytes",
-      "largest allocation of any rank (blocks, panel buffers, GEMM packing "
-      "buffers, verification vectors)"));
+  PARKIT_CALL(
+      parkit_output_integer(outputs, "memory_bytes", (int64_t)memory_bytes));
   int64_t microkernel =
       state->variant == VARIANT_REFERENCE ? -1 : (int64_t)state->microkernel;
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "microkernel", microkernel, "1",
-      "GEMM micro-kernel that ran on every rank: 0 portable, 1 avx2, "
-      "2 avx512, -1 none (--variant reference)"));
+  PARKIT_CALL(parkit_output_integer(outputs, "microkernel", microkernel));
   return 0;
 }
 
@@ -797,12 +784,74 @@ static parkit_work matmul_work(const void *opaque_state) {
                        .rate_basis = PARKIT_RATE_FLOPS};
 }
 
+static const parkit_output_spec matmul_outputs[] = {
+    {.name = "tolerance",
+     .unit = "1",
+     .description = "Freivalds tolerance 4 n eps, relative to |A||B||x|",
+     .agreement = PARKIT_OUTPUT_BITWISE},
+    {.name = "max_scaled_residual",
+     .unit = "1",
+     .description = "max over i of |Cx - A(Bx)|_i / (|A||B||x|)_i",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+    {.name = "cx",
+     .unit = "1",
+     .description = "C x for the hashed test vector x",
+     .shape = "n",
+     .agreement = PARKIT_OUTPUT_TOLERANCE,
+     .tolerance = "tolerance",
+     .scale = "bound"},
+    {.name = "bound",
+     .unit = "1",
+     .description = "|A| (|B| |x|), the scale of each entry of C x",
+     .shape = "n",
+     .agreement = PARKIT_OUTPUT_TOLERANCE,
+     .tolerance = "tolerance",
+     .scale = "bound"},
+    {.name = "c_sum",
+     .unit = "1",
+     .description = "sum of all entries of C",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+    {.name = "memory_bytes",
+     .unit = "bytes",
+     .description = "largest allocation of any rank (blocks, panel buffers, "
+                    "GEMM packing buffers, verification vectors)",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+    {.name = "microkernel",
+     .unit = "1",
+     .description = "GEMM micro-kernel that ran on every rank: 0 portable, 1 "
+                    "avx2, 2 avx512, -1 none (--variant reference)",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+};
+
+/* n = 211: edge tiles in every blocking; each configuration also takes
+ * another way of broadcasting panels; every micro-kernel the CPU has. */
+static const parkit_test_config matmul_tests[] = {
+    {.name = "matmul", .arguments = "--n 211 --block 32"},
+    {.name = "matmul-reference",
+     .arguments = "--n 211 --block 16 --variant reference"},
+    {.name = "matmul-avx512",
+     .arguments = "--n 211 --block 40 --microkernel avx512 --broadcast ibcast",
+     .requires = "avx512f"},
+    {.name = "matmul-avx2",
+     .arguments = "--n 211 --block 48 --microkernel avx2 --broadcast bcast",
+     .requires = "avx2 fma"},
+    {.name = "matmul-portable",
+     .arguments = "--n 211 --block 211 --microkernel portable"},
+};
+
 const parkit_kernel parkit_kernel_matmul = {
     .name = "matmul",
     .summary = "dense matrix multiply C = AB (SUMMA over a 2D process grid, "
                "threads share each block)",
     .options = matmul_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = matmul_outputs,
+    .output_count = PARKIT_COUNT(matmul_outputs),
+    .tests = matmul_tests,
+    .test_count = PARKIT_COUNT(matmul_tests),
+    .memcheck_arguments = "--n 64 --block 16",
+    .working_set = {.option = "n", .bytes_per_unit = 24, .exponent = 2},
     .validate = matmul_validate,
     .memory_bytes = matmul_memory_bytes,
     .setup = matmul_setup,

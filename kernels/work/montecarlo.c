@@ -244,17 +244,11 @@ static int verify_pi(const montecarlo_state *state, parkit_outputs *outputs,
            "pi estimate %.9f from %lld darts is %.2f standard errors from pi "
            "(limit %.0f)",
            estimate, (long long)state->samples, error_sigmas, PI_SIGMAS);
-  PARKIT_CALL(parkit_output_integer(outputs, "samples", state->samples,
-                                    "samples", "darts thrown"));
-  PARKIT_CALL(parkit_output_integer(outputs, "hits", state->hits, "samples",
-                                    "darts inside the quarter circle"));
-  PARKIT_CALL(parkit_output_real(outputs, "pi_estimate", estimate, "1",
-                                 "4 hits / samples"));
-  PARKIT_CALL(parkit_output_real(outputs, "pi_standard_error", standard_error,
-                                 "1",
-                                 "4 sqrt(p (1 - p) / samples), p = pi / 4"));
-  PARKIT_CALL(parkit_output_real(outputs, "pi_error_sigmas", error_sigmas, "1",
-                                 "(estimate - pi) / standard error"));
+  PARKIT_CALL(parkit_output_integer(outputs, "samples", state->samples));
+  PARKIT_CALL(parkit_output_integer(outputs, "hits", state->hits));
+  PARKIT_CALL(parkit_output_real(outputs, "pi_estimate", estimate));
+  PARKIT_CALL(parkit_output_real(outputs, "pi_standard_error", standard_error));
+  PARKIT_CALL(parkit_output_real(outputs, "pi_error_sigmas", error_sigmas));
   return 0;
 }
 
@@ -393,34 +387,23 @@ static int ep_record_outputs(const montecarlo_state *state,
                              double sum_y_sigmas) {
   const ep_class *problem = state->problem;
   PARKIT_CALL(parkit_output_integer(outputs, "pairs",
-                                    INT64_C(1) << problem->log2_pairs, "pairs",
-                                    "uniform pairs drawn: 2^M"));
-  PARKIT_CALL(parkit_output_integer(outputs, "accepted_pairs",
-                                    state->accepted_pairs, "pairs",
-                                    "pairs inside the unit disk"));
-  PARKIT_CALL(parkit_output_real(outputs, "sum_x", state->sum_x, "1",
-                                 "sum of the X deviates"));
-  PARKIT_CALL(parkit_output_real(outputs, "sum_y", state->sum_y, "1",
-                                 "sum of the Y deviates"));
-  PARKIT_CALL(parkit_output_integers(
-      outputs, "annulus_counts", state->annulus_counts, EP_ANNULI, "pairs",
-      "pairs with l <= max(|X|, |Y|) < l + 1, l = 0..9"));
+                                    INT64_C(1) << problem->log2_pairs));
+  PARKIT_CALL(
+      parkit_output_integer(outputs, "accepted_pairs", state->accepted_pairs));
+  PARKIT_CALL(parkit_output_real(outputs, "sum_x", state->sum_x));
+  PARKIT_CALL(parkit_output_real(outputs, "sum_y", state->sum_y));
+  PARKIT_CALL(parkit_output_integers(outputs, "annulus_counts",
+                                     state->annulus_counts, EP_ANNULI));
   PARKIT_CALL(parkit_output_real(outputs, "npb_reference_sum_x",
-                                 problem->reference_sum_x, "1",
-                                 "NPB's sum of the X deviates"));
+                                 problem->reference_sum_x));
   PARKIT_CALL(parkit_output_real(outputs, "npb_reference_sum_y",
-                                 problem->reference_sum_y, "1",
-                                 "NPB's sum of the Y deviates"));
-  PARKIT_CALL(parkit_output_real(outputs, "npb_relative_error_x",
-                                 relative_error_x, "1",
-                                 "|sum_x - NPB's| / |NPB's|"));
-  PARKIT_CALL(parkit_output_real(outputs, "npb_relative_error_y",
-                                 relative_error_y, "1",
-                                 "|sum_y - NPB's| / |NPB's|"));
-  PARKIT_CALL(parkit_output_real(outputs, "sum_x_sigmas", sum_x_sigmas, "1",
-                                 "sum_x / sqrt(accepted_pairs)"));
-  PARKIT_CALL(parkit_output_real(outputs, "sum_y_sigmas", sum_y_sigmas, "1",
-                                 "sum_y / sqrt(accepted_pairs)"));
+                                 problem->reference_sum_y));
+  PARKIT_CALL(
+      parkit_output_real(outputs, "npb_relative_error_x", relative_error_x));
+  PARKIT_CALL(
+      parkit_output_real(outputs, "npb_relative_error_y", relative_error_y));
+  PARKIT_CALL(parkit_output_real(outputs, "sum_x_sigmas", sum_x_sigmas));
+  PARKIT_CALL(parkit_output_real(outputs, "sum_y_sigmas", sum_y_sigmas));
   return 0;
 }
 
@@ -585,9 +568,7 @@ static int montecarlo_verify(void *state_pointer, parkit_outputs *outputs,
                   ? verify_pi(state, outputs, verdict)
                   : verify_ep(state, outputs, verdict));
   /* Every path gives the same bits; this records which one ran. */
-  return parkit_output_integer(outputs, "simd_lanes", state->path->lanes, "1",
-                               "doubles per vector in the code path that ran "
-                               "(--simd): 2 generic, 4 avx2, 8 avx512");
+  return parkit_output_integer(outputs, "simd_lanes", state->path->lanes);
 }
 
 static parkit_work montecarlo_work(const void *state_pointer) {
@@ -603,12 +584,97 @@ static parkit_work montecarlo_work(const void *state_pointer) {
   return work;
 }
 
+static const parkit_output_spec montecarlo_outputs[] = {
+    {.name = "samples",
+     .unit = "samples",
+     .description = "darts thrown",
+     .when = "estimate=pi"},
+    {.name = "hits",
+     .unit = "samples",
+     .description = "darts inside the quarter circle",
+     .when = "estimate=pi"},
+    {.name = "pi_estimate",
+     .unit = "1",
+     .description = "4 hits / samples",
+     .when = "estimate=pi"},
+    {.name = "pi_standard_error",
+     .unit = "1",
+     .description = "4 sqrt(p (1 - p) / samples), p = pi / 4",
+     .when = "estimate=pi"},
+    {.name = "pi_error_sigmas",
+     .unit = "1",
+     .description = "(estimate - pi) / standard error",
+     .when = "estimate=pi"},
+    {.name = "pairs",
+     .unit = "pairs",
+     .description = "uniform pairs drawn: 2^M",
+     .when = "estimate=ep"},
+    {.name = "accepted_pairs",
+     .unit = "pairs",
+     .description = "pairs inside the unit disk",
+     .when = "estimate=ep"},
+    {.name = "sum_x",
+     .unit = "1",
+     .description = "sum of the X deviates",
+     .when = "estimate=ep"},
+    {.name = "sum_y",
+     .unit = "1",
+     .description = "sum of the Y deviates",
+     .when = "estimate=ep"},
+    {.name = "annulus_counts",
+     .unit = "pairs",
+     .description = "pairs with l <= max(|X|, |Y|) < l + 1, l = 0..9",
+     .shape = "10",
+     .when = "estimate=ep"},
+    {.name = "npb_reference_sum_x",
+     .unit = "1",
+     .description = "NPB's sum of the X deviates",
+     .when = "estimate=ep"},
+    {.name = "npb_reference_sum_y",
+     .unit = "1",
+     .description = "NPB's sum of the Y deviates",
+     .when = "estimate=ep"},
+    {.name = "npb_relative_error_x",
+     .unit = "1",
+     .description = "|sum_x - NPB's| / |NPB's|",
+     .when = "estimate=ep"},
+    {.name = "npb_relative_error_y",
+     .unit = "1",
+     .description = "|sum_y - NPB's| / |NPB's|",
+     .when = "estimate=ep"},
+    {.name = "sum_x_sigmas",
+     .unit = "1",
+     .description = "sum_x / sqrt(accepted_pairs)",
+     .when = "estimate=ep"},
+    {.name = "sum_y_sigmas",
+     .unit = "1",
+     .description = "sum_y / sqrt(accepted_pairs)",
+     .when = "estimate=ep"},
+    {.name = "simd_lanes",
+     .unit = "1",
+     .description = "doubles per vector in the code path that ran (--simd): "
+                    "2 generic, 4 avx2, 8 avx512",
+     .agreement = PARKIT_OUTPUT_DIFFERS},
+};
+
+static const parkit_test_config montecarlo_tests[] = {
+    {.name = "montecarlo-ep", .arguments = "--estimate ep --class S"},
+    {.name = "montecarlo-pi", .arguments = "--estimate pi --samples 3000001"},
+};
+
 const parkit_kernel parkit_kernel_montecarlo = {
     .name = "montecarlo",
     .summary = "Monte Carlo: pi by dart throwing (Philox) or NAS EP Gaussian "
                "pairs, bitwise identical for every split",
     .options = montecarlo_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = montecarlo_outputs,
+    .output_count = PARKIT_COUNT(montecarlo_outputs),
+    .tests = montecarlo_tests,
+    .test_count = PARKIT_COUNT(montecarlo_tests),
+    .memcheck_arguments = "--estimate pi --samples 20000",
+    .working_set = {.option = NULL},
     .validate = montecarlo_validate,
     .memory_bytes = montecarlo_memory_bytes,
     .setup = montecarlo_setup,

@@ -52,10 +52,9 @@
  * eps, and fails on any non-finite value. A kernel that did nothing would
  * miss by about 2 pi^2 T, far above the tolerance.
  *
- * Outputs also include the time split of the last repetition (slowest
- * rank): compute (updates and boundary reflections) and halo exchange
- * (posting the messages and waiting for them). Timing those phases is the
- * kernel's only timing, measured because the runner cannot see inside run().
+ * run() marks two phases, which the runner times on every rank and stores
+ * per repetition: compute (updates and boundary reflections) and halo
+ * (posting the messages and waiting for them).
  *
  * Collective calls (ctx->comm and its Cartesian copy): setup
  * (MPI_Cart_create), run (Isend/Irecv/Waitall with the neighbours), verify
@@ -157,7 +156,6 @@ typedef struct stencil_state {
   double *field[2]; /* (rows + 2r) x (columns + 2r), halo included */
   int current;      /* which field holds the latest step */
   double *sines;    /* sin(pi x_i) for every global i */
-  double compute_seconds, halo_seconds; /* of the last run() */
 } stencil_state;
 
 enum { NORTH, SOUTH, WEST, EAST };
@@ -469,15 +467,19 @@ static int time_step(stencil_state *state) {
   update_regions(state, &updated, &inner);
   MPI_Request requests[8];
 
-  double started = MPI_Wtime();
+  const parkit_context *ctx = &state->context;
+  parkit_phase_begin(ctx, "halo");
   PARKIT_CALL(post_halo_exchange(state, in, requests));
-  double posted = MPI_Wtime();
+  parkit_phase_end(ctx, "halo");
+  parkit_phase_begin(ctx, "compute");
   reflect_boundaries(state, in);
   if (!region_is_empty(inner))
     update_region(state, in, out, inner);
-  double inner_done = MPI_Wtime();
+  parkit_phase_end(ctx, "compute");
+  parkit_phase_begin(ctx, "halo");
   PARKIT_MPI_CALL(MPI_Waitall(8, requests, MPI_STATUSES_IGNORE));
-  double received = MPI_Wtime();
+  parkit_phase_end(ctx, "halo");
+  parkit_phase_begin(ctx, "compute");
   /* The edge strips around the inner part: above, below, left, right. */
   region strips[4] = {
       {{updated.rows.begin, inner.rows.begin}, updated.columns},
@@ -488,10 +490,7 @@ static int time_step(stencil_state *state) {
   for (int s = 0; s < 4; ++s)
     if (!region_is_empty(strips[s]))
       update_region(state, in, out, strips[s]);
-  double finished = MPI_Wtime();
-
-  state->halo_seconds += (posted - started) + (received - inner_done);
-  state->compute_seconds += (inner_done - posted) + (finished - received);
+  parkit_phase_end(ctx, "compute");
   state->current = 1 - state->current;
   return 0;
 }
@@ -610,9 +609,8 @@ static int record_field(const stencil_state *state, parkit_outputs *outputs) {
   const int64_t shape[2] = {state->n, state->n};
   const int64_t offset[2] = {state->rows.begin, state->columns.begin};
   const int64_t extent[2] = {state->row_count, state->column_count};
-  int status = parkit_output_real_block(
-      outputs, "field", block, shape, offset, extent, "1",
-      "final field u(x_i, y_j), [row i, column j], x_i = i / (n - 1)");
+  int status =
+      parkit_output_real_block(outputs, "field", block, shape, offset, extent);
   free(block);
   return status;
 }
@@ -630,9 +628,6 @@ static int stencil_verify(void *opaque_state, parkit_outputs *outputs,
                                 MPI_SUM, comm));
   PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &error.checksum, 1, MPI_UINT64_T,
                                 MPI_SUM, comm));
-  double seconds[2] = {state->compute_seconds, state->halo_seconds};
-  PARKIT_MPI_CALL(
-      MPI_Allreduce(MPI_IN_PLACE, seconds, 2, MPI_DOUBLE, MPI_MAX, comm));
 
   verdict->passed = error.non_finite == 0 && error.max_error <= bound.tolerance;
   if (error.non_finite)
@@ -646,28 +641,14 @@ static int stencil_verify(void *opaque_state, parkit_outputs *outputs,
              bound.time, error.max_error, verdict->passed ? "<=" : "EXCEEDS",
              bound.tolerance, bound.truncation);
 
-  PARKIT_CALL(parkit_output_real(outputs, "max_error", error.max_error, "1",
-                                 "max over the grid of |u - exact|"));
-  PARKIT_CALL(parkit_output_real(outputs, "tolerance", bound.tolerance, "1",
-                                 "bound on max_error: 2 x truncation "
-                                 "estimate + rounding allowance"));
-  PARKIT_CALL(parkit_output_real(outputs, "truncation_error", bound.truncation,
-                                 "1",
-                                 "T (|lambda_h - lambda| + lambda^2 dt / 2), "
-                                 "leading-order estimate"));
-  PARKIT_CALL(parkit_output_real(outputs, "final_time", bound.time, "1",
-                                 "T = steps dt, dimensionless"));
-  PARKIT_CALL(parkit_output_real(outputs, "exact_decay", bound.decay, "1",
-                                 "exp(-2 pi^2 T): the exact amplitude"));
-  PARKIT_CALL(parkit_output_integer(
-      outputs, "field_checksum", (int64_t)error.checksum, "1",
-      "sum mod 2^64 of a hash of every value's bits and index"));
-  PARKIT_CALL(parkit_output_real(outputs, "compute_seconds", seconds[0], "s",
-                                 "last repetition: updates and boundary "
-                                 "reflections (slowest rank)"));
-  PARKIT_CALL(parkit_output_real(outputs, "halo_seconds", seconds[1], "s",
-                                 "last repetition: posting and waiting for "
-                                 "halo messages (slowest rank)"));
+  PARKIT_CALL(parkit_output_real(outputs, "max_error", error.max_error));
+  PARKIT_CALL(parkit_output_real(outputs, "tolerance", bound.tolerance));
+  PARKIT_CALL(
+      parkit_output_real(outputs, "truncation_error", bound.truncation));
+  PARKIT_CALL(parkit_output_real(outputs, "final_time", bound.time));
+  PARKIT_CALL(parkit_output_real(outputs, "exact_decay", bound.decay));
+  PARKIT_CALL(parkit_output_integer(outputs, "field_checksum",
+                                    (int64_t)error.checksum));
   if (state->save_field)
     PARKIT_CALL(record_field(state, outputs));
   return 0;
@@ -678,7 +659,6 @@ static int stencil_verify(void *opaque_state, parkit_outputs *outputs,
 
 static int stencil_run(void *opaque_state) {
   stencil_state *state = opaque_state;
-  state->compute_seconds = state->halo_seconds = 0.0;
   state->current = 0;
   set_initial_condition(state);
   for (int64_t step = 0; step < state->steps; ++step)
@@ -701,12 +681,61 @@ static parkit_work stencil_work(const void *opaque_state) {
                        .rate_basis = PARKIT_RATE_FLOPS};
 }
 
+static const parkit_output_spec stencil_outputs[] = {
+    {.name = "max_error",
+     .unit = "1",
+     .description = "max over the grid of |u - exact|"},
+    {.name = "tolerance",
+     .unit = "1",
+     .description = "bound on max_error: 2 x truncation estimate + rounding "
+                    "allowance"},
+    {.name = "truncation_error",
+     .unit = "1",
+     .description = "T (|lambda_h - lambda| + lambda^2 dt / 2), leading-order "
+                    "estimate"},
+    {.name = "final_time",
+     .unit = "1",
+     .description = "T = steps dt, dimensionless"},
+    {.name = "exact_decay",
+     .unit = "1",
+     .description = "exp(-2 pi^2 T): the exact amplitude"},
+    {.name = "field_checksum",
+     .unit = "1",
+     .description = "sum mod 2^64 of a hash of every value's bits and index"},
+    {.name = "field",
+     .unit = "1",
+     .description = "final field u(x_i, y_j), [row i, column j], x_i = i / (n "
+                    "- 1)",
+     .shape = "n, n",
+     .when = "save"},
+};
+
+static const parkit_phase_spec stencil_phases[] = {
+    {.name = "compute", .description = "updates and boundary reflections"},
+    {.name = "halo",
+     .description = "posting the halo messages and waiting for them"},
+};
+
+/* n = 41 does not divide over 3 ranks or a 2 x 2 grid. */
+static const parkit_test_config stencil_tests[] = {
+    {.arguments = "--n 41 --steps 10 --radius 2 --save"},
+};
+
 const parkit_kernel parkit_kernel_stencil = {
     .name = "stencil",
     .summary = "2-D heat equation, star stencil of radius r (2-D block "
                "decomposition, halo exchange overlapped with the update)",
     .options = stencil_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = stencil_outputs,
+    .output_count = PARKIT_COUNT(stencil_outputs),
+    .phases = stencil_phases,
+    .phase_count = PARKIT_COUNT(stencil_phases),
+    .tests = stencil_tests,
+    .test_count = PARKIT_COUNT(stencil_tests),
+    .memcheck_arguments = "--n 48 --steps 3 --radius 2 --save",
+    .working_set = {.option = "n", .bytes_per_unit = 16, .exponent = 2},
     .validate = stencil_validate,
     .memory_bytes = stencil_memory_bytes,
     .setup = stencil_setup,

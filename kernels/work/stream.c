@@ -9,10 +9,10 @@
  * on three arrays of --n doubles (bytes count what STREAM counts: reads plus
  * writes, no write-allocate traffic). Work per repetition: 80 n bytes; the
  * rate is in GB/s. Each operation is also timed on its own, between
- * barriers, and the output <operation>_rate is its best rate over the calls
- * of run() after the first (the first is usually the runner's warm-up), as
- * STREAM reports: the kernel's only timing, because the runner times whole
- * repetitions.
+ * barriers as a phase the runner times (parkit_phase_begin/end), and the
+ * output <operation>_rate is its best rate over the calls of run() after
+ * the first (the first is usually the runner's warm-up), as STREAM
+ * reports.
  *
  * Parameters
  *   --n        elements per array; 0 (the default) picks 4 x the last-level
@@ -83,9 +83,36 @@ enum { STREAM_OPERATIONS(OPERATION_ENUM) OPERATION_COUNT };
 #define OPERATION_BYTES(name, bytes) bytes,
 static const double operation_bytes[OPERATION_COUNT] = {
     STREAM_OPERATIONS(OPERATION_BYTES)};
-#define OPERATION_NAME(name, bytes) #name,
-static const char *const operation_names[OPERATION_COUNT] = {
-    STREAM_OPERATIONS(OPERATION_NAME)};
+#define OPERATION_PHASE(operation, bytes)                                      \
+  {.name = #operation,                                                         \
+   .description = "the " #operation " loop (" #bytes " bytes per element)"},
+static const parkit_phase_spec stream_phases[OPERATION_COUNT] = {
+    STREAM_OPERATIONS(OPERATION_PHASE)};
+
+/* The outputs: four of the run, then one rate per operation. */
+enum { RATE_OUTPUTS = 4 };
+#define OPERATION_RATE(operation, bytes)                                       \
+  {.name = #operation "_rate",                                                 \
+   .unit = "GB/s",                                                             \
+   .description =                                                              \
+       "best " #operation " bandwidth over the calls after the first "         \
+       "(" #bytes " bytes per element)",                                       \
+   .agreement = PARKIT_OUTPUT_MEASURED},
+static const parkit_output_spec stream_outputs[] = {
+    {.name = "array_elements",
+     .unit = "elements",
+     .description = "doubles in each array"},
+    {.name = "calls",
+     .unit = "1",
+     .description = "run() calls the arrays went through (warm-up included)"},
+    {.name = "expected",
+     .unit = "1",
+     .description = "closed-form values of a, b, c",
+     .shape = "3"},
+    {.name = "max_relative_error",
+     .unit = "1",
+     .description = "largest |x - expected| / |expected| over a, b and c"},
+    STREAM_OPERATIONS(OPERATION_RATE)};
 
 #define DEFAULT_CACHE_BYTES (INT64_C(32) << 20)
 #define RELATIVE_TOLERANCE 1e-13
@@ -269,10 +296,12 @@ static int stream_run(void *opaque_state) {
   PARKIT_CALL(reserve_seconds(state));
   double *seconds = state->seconds + state->calls * OPERATION_COUNT;
   for (int operation = 0; operation < OPERATION_COUNT; ++operation) {
+    const char *name = stream_phases[operation].name;
     PARKIT_MPI_CALL(MPI_Barrier(state->context.comm));
-    double started = MPI_Wtime();
+    parkit_phase_begin(&state->context, name);
     run_operation(state, operation);
-    seconds[operation] = MPI_Wtime() - started;
+    parkit_phase_end(&state->context, name);
+    seconds[operation] = parkit_phase_seconds(&state->context, name);
   }
   state->calls++;
   /* --perturb: the owner of the middle element of a spoils it. */
@@ -356,26 +385,14 @@ static int stream_verify(void *opaque_state, parkit_outputs *outputs,
            state->calls, expected[0], expected[1], expected[2], worst,
            verdict->passed ? "<=" : "EXCEEDING");
 
-  PARKIT_CALL(parkit_output_integer(outputs, "array_elements", state->n,
-                                    "elements", "doubles in each array"));
-  PARKIT_CALL(parkit_output_integer(outputs, "calls", state->calls, "1",
-                                    "run() calls the arrays went through "
-                                    "(warm-up included)"));
-  PARKIT_CALL(parkit_output_reals(outputs, "expected", expected, 3, "1",
-                                  "closed-form values of a, b, c"));
-  PARKIT_CALL(parkit_output_real(outputs, "max_relative_error", worst, "1",
-                                 "largest |x - expected| / |expected| over "
-                                 "a, b and c"));
-  for (int operation = 0; operation < OPERATION_COUNT; ++operation) {
-    char name[32], description[96];
-    snprintf(name, sizeof name, "%s_rate", operation_names[operation]);
-    snprintf(description, sizeof description,
-             "best %s bandwidth over the calls after the first (%.0f bytes "
-             "per element)",
-             operation_names[operation], operation_bytes[operation]);
-    PARKIT_CALL(parkit_output_real(outputs, name, rates[operation], "GB/s",
-                                   description));
-  }
+  PARKIT_CALL(parkit_output_integer(outputs, "array_elements", state->n));
+  PARKIT_CALL(parkit_output_integer(outputs, "calls", state->calls));
+  PARKIT_CALL(parkit_output_reals(outputs, "expected", expected, 3));
+  PARKIT_CALL(parkit_output_real(outputs, "max_relative_error", worst));
+  for (int operation = 0; operation < OPERATION_COUNT; ++operation)
+    PARKIT_CALL(parkit_output_real(
+        outputs, stream_outputs[RATE_OUTPUTS + operation].name,
+        rates[operation]));
   return 0;
 }
 
@@ -388,12 +405,24 @@ static parkit_work stream_work(const void *opaque_state) {
                        .rate_basis = PARKIT_RATE_BYTES};
 }
 
+/* n = 100003 does not divide over 2, 3 or 4 ranks. */
+static const parkit_test_config stream_tests[] = {{.arguments = "--n 100003"}};
+
 const parkit_kernel parkit_kernel_stream = {
     .name = "stream",
     .summary = "STREAM-like copy, scale, add and triad bandwidth (not the "
                "official STREAM), GB/s per operation",
     .options = stream_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = stream_outputs,
+    .output_count = PARKIT_COUNT(stream_outputs),
+    .phases = stream_phases,
+    .phase_count = PARKIT_COUNT(stream_phases),
+    .tests = stream_tests,
+    .test_count = PARKIT_COUNT(stream_tests),
+    .memcheck_arguments = "--n 20000",
+    .working_set = {.option = "n", .bytes_per_unit = 24, .exponent = 1},
     .memory_bytes = stream_memory_bytes,
     .setup = stream_setup,
     .run = stream_run,

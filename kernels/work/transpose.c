@@ -274,13 +274,9 @@ static int transpose_verify(void *opaque_state, parkit_outputs *outputs,
            "B(i, j) == A(j, i) == j n + i exactly: %" PRId64 " of %" PRId64
            " entries differ",
            mismatches, n * n);
-  PARKIT_CALL(parkit_output_integer(outputs, "mismatches", mismatches,
-                                    "elements",
-                                    "entries of B that differ from j n + i"));
-  PARKIT_CALL(parkit_output_integer(outputs, "b_sum", sum, "1",
-                                    "sum of all entries of B"));
-  PARKIT_CALL(parkit_output_integer(outputs, "expected_sum", expected_sum, "1",
-                                    "n^2 (n^2 - 1) / 2, the sum of A"));
+  PARKIT_CALL(parkit_output_integer(outputs, "mismatches", mismatches));
+  PARKIT_CALL(parkit_output_integer(outputs, "b_sum", sum));
+  PARKIT_CALL(parkit_output_integer(outputs, "expected_sum", expected_sum));
   return 0;
 }
 
@@ -291,12 +287,34 @@ static parkit_work transpose_work(const void *opaque_state) {
                        .rate_basis = PARKIT_RATE_BYTES};
 }
 
+static const parkit_output_spec transpose_outputs[] = {
+    {.name = "mismatches",
+     .unit = "elements",
+     .description = "entries of B that differ from j n + i"},
+    {.name = "b_sum", .unit = "1", .description = "sum of all entries of B"},
+    {.name = "expected_sum",
+     .unit = "1",
+     .description = "n^2 (n^2 - 1) / 2, the sum of A"},
+};
+
+/* n = 37 does not divide over 2, 3 or 4 ranks. */
+static const parkit_test_config transpose_tests[] = {
+    {.arguments = "--n 37 --tile 8"},
+};
+
 const parkit_kernel parkit_kernel_transpose = {
     .name = "transpose",
     .summary = "distributed transpose B = A^T of an n x n matrix (column "
                "blocks, MPI_Alltoallv, cache-tiled local transpose)",
     .options = transpose_options,
     .option_count = OPTION_COUNT,
+    .kind = PARKIT_KERNEL_WORK,
+    .outputs = transpose_outputs,
+    .output_count = PARKIT_COUNT(transpose_outputs),
+    .tests = transpose_tests,
+    .test_count = PARKIT_COUNT(transpose_tests),
+    .memcheck_arguments = "--n 67 --tile 8",
+    .working_set = {.option = "n", .bytes_per_unit = 32, .exponent = 2},
     .validate = transpose_validate,
     .memory_bytes = transpose_memory_bytes,
     .setup = transpose_setup,

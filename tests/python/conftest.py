@@ -1,6 +1,7 @@
 """Shared helpers: where the parkit binary, mpirun and the run results are.
 
 CTest passes them in the environment (see tests/CMakeLists.txt)."""
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,18 @@ BINARY = os.environ.get("PARKIT_BINARY", "")
 MPIEXEC = os.environ.get("PARKIT_MPIEXEC", "mpirun")
 RESULTS = os.environ.get("PARKIT_TEST_RESULTS", "")
 SOURCE_DIR = os.environ.get("PARKIT_SOURCE_DIR", "")
-CONFIGS = [c for c in os.environ.get("PARKIT_CONFIGS", "").split(",") if c]
+# The run matrix CTest registered from the kernels' descriptors
+# (cmake/parkit_run_matrix.cmake): its configurations and splits.
+MATRIX_JSON = os.environ.get("PARKIT_MATRIX_JSON", "")
+MATRIX = {"splits": [], "configs": []}
+if MATRIX_JSON and os.path.exists(MATRIX_JSON):
+    with open(MATRIX_JSON) as matrix_file:
+        MATRIX = json.load(matrix_file)
+CONFIGS = [config["name"] for config in MATRIX["configs"]]
+CONFIG_KERNEL = {config["name"]: config["kernel"] for config in MATRIX["configs"]}
+CONFIG_KIND = {config["name"]: config["kind"] for config in MATRIX["configs"]}
+# "threads_p1_t2": the file name (without .h5) each split's run writes.
+SPLITS = ["{}_p{}_t{}".format(*split.split()) for split in MATRIX["splits"]]
 # analysis/parkit_analysis, for the tests that read results as users do.
 sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
 
@@ -36,6 +48,13 @@ def processes_naming(pattern):
     found = subprocess.run(["pgrep", "-f", pattern], capture_output=True,
                            text=True)
     return [int(p) for p in found.stdout.split() if int(p) != os.getpid()]
+
+
+def catalogue():
+    """`parkit list --format json`: what the kernels' descriptors declare."""
+    listed = subprocess.run([BINARY, "list", "--format", "json"],
+                            capture_output=True, text=True, check=True)
+    return json.loads(listed.stdout)
 
 
 def mpirun(ranks, *extra):

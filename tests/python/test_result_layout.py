@@ -10,7 +10,9 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BINARY, RESULTS, SOURCE_DIR
+from conftest import BINARY, RESULTS, SOURCE_DIR, catalogue
+from parkit_analysis.catalogue import (condition_holds, generated_region,
+                                       generated_text, kernel_entry)
 
 README = os.path.join(SOURCE_DIR, "results", "README.md")
 NAME_PATTERN = re.compile(r"^[a-z]+_(threads|ranks|hybrid)_p\d+_t\d+")
@@ -39,7 +41,8 @@ def markdown_tables(path):
 
 TABLES = markdown_tables(README)
 ROOT = TABLES["Root attributes"][0]
-DATASETS, OUTPUTS = TABLES["Datasets"][0], TABLES["Datasets"][1]
+DATASETS = TABLES["Datasets"][0]
+CATALOGUE = catalogue() if BINARY and os.path.exists(BINARY) else None
 PROVENANCE = TABLES["Provenance attributes"][0]
 FILES = sorted(glob.glob(os.path.join(RESULTS, "**", "*.h5"), recursive=True))
 
@@ -62,21 +65,24 @@ def check_type(value, expected, where):
         raise AssertionError(f"README type {expected!r} unknown ({where})")
 
 
-def documented_outputs(attrs):
-    """(outputs always recorded, outputs recorded only when they apply):
-    names after "only when it applies:" in the row are the second kind."""
-    for row in OUTPUTS:
-        kernel, _, condition = row["kernel"].partition(", ")
-        if kernel != attrs["kernel"]:
-            continue
-        if condition:
-            option, value = condition.strip("`").split()
-            if str(attrs[option.lstrip("-")]) != value:  # flags: 0 or 1
-                continue
-        always, _, optional = row["outputs"].partition("only when it applies:")
-        names = lambda text: set(re.findall(r"`([a-z_0-9]+)`", text))
-        return names(always), names(optional)
-    raise AssertionError(f"README lists no outputs for {attrs['kernel']}")
+def declared_outputs(attrs, outputs):
+    """(outputs the descriptor says this run records, outputs it may
+    record) from the catalogue, the conditions evaluated on the file."""
+    due, optional = set(), set()
+    for output in kernel_entry(CATALOGUE, attrs["kernel"])["outputs"]:
+        holds = condition_holds(output["when"], attrs, outputs)
+        (optional if holds is None else due if holds else set()).add(
+            output["name"])
+    return due, optional
+
+
+def test_generated_tables_match_the_descriptors():
+    with open(README, encoding="utf-8") as text:
+        region = generated_region(text.read())
+    assert region == generated_text(CATALOGUE), \
+        "results/README.md's generated tables differ from the kernels' " \
+        "descriptors: regenerate them (python3 -m parkit_analysis.catalogue " \
+        "--parkit build/parkit --write results/README.md, from analysis/)"
 
 
 def test_tables_were_found():
@@ -119,6 +125,8 @@ def check_file_against_readme(path):
                      if isinstance(obj, h5py.Dataset) else None)
         for row in DATASETS:
             name = row["path"]
+            if "&lt;" in name:
+                continue  # a pattern (phases/<phase>): checked below
             assert name in f, f"dataset {name} missing"
             dataset = f[name]
             if row["type"] == "string":
@@ -132,16 +140,34 @@ def check_file_against_readme(path):
             if row["units"]:
                 assert dataset.attrs["units"] == row["units"], name
             assert dataset.attrs["description"], name
-        undocumented = {n for n in seen if not n.startswith("outputs/")} \
+        undocumented = {n for n in seen
+                        if not n.startswith(("outputs/", "phases/"))} \
             - {r["path"] for r in DATASETS}
         assert not undocumented, f"undocumented datasets {undocumented}"
 
-        recorded = set(f["outputs"].keys())
-        always, optional = documented_outputs(attrs)
-        assert always <= recorded <= always | optional, sorted(recorded)
+        kernel = kernel_entry(CATALOGUE, attrs["kernel"])
+        assert attrs["kernel_kind"] == kernel["kind"]
+        declared = {o["name"]: o for o in kernel["outputs"]}
+        recorded = {name: d[()] for name, d in f["outputs"].items()}
+        due, optional = declared_outputs(attrs, recorded)
+        assert due <= set(recorded) <= due | optional, sorted(recorded)
         for name in recorded:
-            assert f["outputs"][name].attrs["units"], name
-            assert f["outputs"][name].attrs["description"], name
+            dataset_attrs = f["outputs"][name].attrs
+            assert dataset_attrs["units"] == declared[name]["unit"], name
+            assert dataset_attrs["description"] == \
+                (declared[name]["description"] or ""), name
+            assert dataset_attrs["agreement"] == declared[name]["agreement"]
+        phases = [p["name"] for p in kernel["phases"]]
+        assert sorted(f["phases"].keys() if "phases" in f else []) == \
+            sorted(phases)
+        for phase in phases:
+            dataset = f["phases"][phase]
+            assert dataset.shape == f["timings"].shape, phase
+            assert dataset.attrs["units"] == "s"
+            assert np.all(dataset[:] >= 0) and np.all(
+                dataset[:] <= f["timings"][:] * (1 + 1e-9)), phase
+            assert dataset.attrs["time_median"] == pytest.approx(
+                np.median(dataset[:].max(axis=1)))
 
         for row in PROVENANCE:
             assert row["name"] in f["provenance"].attrs, row["name"]

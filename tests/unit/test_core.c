@@ -6,6 +6,7 @@
 #include "options.h"
 #include "outputs.h"
 #include "partition.h"
+#include "phases.h"
 #include "placement.h"
 #include "statistics.h"
 
@@ -215,27 +216,152 @@ static void test_cpuset_text(void) {
   EXPECT(strcmp(text, "0-3,8,10-11") == 0, "ranges, got '%s'", text);
 }
 
+/* A toy kernel's tables: what the output and phase checks read. */
+enum { TOY_SAVE, TOY_ESTIMATE, TOY_OPTION_COUNT };
+static const parkit_option toy_options[TOY_OPTION_COUNT] = {
+    [TOY_SAVE] = {.name = "save", .type = PARKIT_OPTION_FLAG, .unit = "1"},
+    [TOY_ESTIMATE] = {.name = "estimate",
+                      .type = PARKIT_OPTION_CHOICE,
+                      .default_value = "pi",
+                      .unit = "1",
+                      .choices = "pi|ep"},
+};
+static const parkit_output_spec toy_outputs[] = {
+    {.name = "field", .unit = "1", .description = "a block", .when = "save"},
+    {.name = "late", .unit = "1", .description = "out of range"},
+    {.name = "count", .unit = "items", .description = "always"},
+    {.name = "pairs", .unit = "pairs", .when = "estimate=ep and threads>1"},
+    {.name = "status", .unit = "1", .description = "an integer output"},
+    {.name = "spawned", .unit = "us", .when = "status=0"},
+    {.name = "rss", .unit = "B", .when = "optional"},
+};
+static const parkit_phase_spec toy_phases[] = {{.name = "halo"},
+                                               {.name = "compute"}};
+static const parkit_kernel toy = {.name = "toy",
+                                  .options = toy_options,
+                                  .option_count = TOY_OPTION_COUNT,
+                                  .outputs = toy_outputs,
+                                  .output_count = PARKIT_COUNT(toy_outputs),
+                                  .phases = toy_phases,
+                                  .phase_count = PARKIT_COUNT(toy_phases)};
+
 /* A distributed block is copied with its place; one that does not fit in
  * the global shape is refused. */
 static void test_block_outputs(void) {
   parkit_outputs outputs;
-  parkit_outputs_init(&outputs);
+  parkit_outputs_init(&outputs, &toy);
   const double block[6] = {1, 2, 3, 4, 5, 6};
   const int64_t shape[2] = {4, 5}, offset[2] = {1, 2}, count[2] = {2, 3};
   EXPECT(parkit_output_real_block(&outputs, "field", block, shape, offset,
-                                  count, "1", "a block") == 0,
+                                  count) == 0,
          "a fitting block is recorded");
   const parkit_output *entry = parkit_outputs_find(&outputs, "field");
   EXPECT(entry && entry->is_distributed && entry->count == 6 &&
              entry->reals[5] == 6.0 && entry->block_offset[1] == 2 &&
-             entry->global_shape[0] == 4,
-         "the block, its offset and the global shape are kept");
+             entry->global_shape[0] == 4 && strcmp(entry->unit, "1") == 0 &&
+             strcmp(entry->description, "a block") == 0,
+         "the block, its offset, the global shape and the table's unit are "
+         "kept");
   const int64_t too_far[2] = {3, 2};
   EXPECT(parkit_output_real_block(&outputs, "late", block, shape, too_far,
-                                  count, "1", "out of range") != 0,
+                                  count) != 0,
          "a block past the end of the array is refused");
   parkit_error_clear();
   parkit_outputs_free(&outputs);
+}
+
+/* Only declared outputs are recorded, once each; the conditions of the
+ * table decide which outputs a run must have recorded. */
+static void test_output_table(void) {
+  parkit_outputs outputs;
+  parkit_outputs_init(&outputs, &toy);
+  EXPECT(parkit_output_integer(&outputs, "undeclared", 1) != 0,
+         "an output missing from the table is refused");
+  EXPECT(strstr(parkit_error_message(), "undeclared") != NULL,
+         "the refusal names the output: %s", parkit_error_message());
+  parkit_error_clear();
+  EXPECT(parkit_output_integer(&outputs, "count", 3) == 0 &&
+             parkit_output_integer(&outputs, "count", 3) != 0,
+         "an output recorded twice is refused");
+  parkit_error_clear();
+  parkit_value options[TOY_OPTION_COUNT] = {
+      [TOY_SAVE] = {.flag = false}, [TOY_ESTIMATE] = {.choice = 1}};
+  parkit_output_condition_context at = {.kernel = &toy,
+                                        .options = options,
+                                        .ranks = 2,
+                                        .threads = 1,
+                                        .nodes = 1,
+                                        .outputs = &outputs};
+  EXPECT(parkit_output_condition_holds("estimate=ep", &at) == 1 &&
+             parkit_output_condition_holds("estimate!=ep", &at) == 0 &&
+             parkit_output_condition_holds("ranks>1 and !save", &at) == 1 &&
+             parkit_output_condition_holds("ranks>1 and threads>1", &at) == 0 &&
+             parkit_output_condition_holds("optional", &at) == 2 &&
+             parkit_output_condition_holds(NULL, &at) == 1,
+         "conditions on the launch and the options");
+  EXPECT(parkit_output_condition_holds("nonsense>1", &at) < 0,
+         "a condition naming nothing known is an error");
+  parkit_error_clear();
+  /* status is not recorded yet: "spawned" cannot be decided, and "late",
+   * "status" must be there. */
+  EXPECT(parkit_outputs_check_complete(&outputs, &at) != 0,
+         "missing outputs are found");
+  parkit_error_clear();
+  EXPECT(parkit_output_real(&outputs, "late", 1.0) == 0 &&
+             parkit_output_integer(&outputs, "status", -1) == 0,
+         "late and status recorded");
+  EXPECT(parkit_outputs_check_complete(&outputs, &at) == 0,
+         "complete: save off, threads 1, status -1, rss optional: %s",
+         parkit_error_message());
+  parkit_error_clear();
+  at.threads = 2; /* now "pairs" is due */
+  EXPECT(parkit_outputs_check_complete(&outputs, &at) != 0 &&
+             strstr(parkit_error_message(), "pairs") != NULL,
+         "an output whose condition holds must be recorded: %s",
+         parkit_error_message());
+  parkit_error_clear();
+  parkit_outputs_free(&outputs);
+}
+
+/* The phase clock adds up a phase's intervals within a repetition, and
+ * keeps the first misuse for the runner. */
+static void test_phase_clock(void) {
+  parkit_phase_clock clock;
+  EXPECT(parkit_phase_clock_init(&clock, &toy, 2) == 0, "clock made");
+  parkit_context ctx = {.clock = &clock};
+  parkit_phase_clock_start_repetition(&clock);
+  for (int call = 0; call < 2; ++call) {
+    parkit_phase_clock_start_call(&clock);
+    parkit_phase_begin(&ctx, "halo");
+    parkit_phase_end(&ctx, "halo");
+    parkit_phase_begin(&ctx, "halo");
+    parkit_phase_end(&ctx, "halo");
+    EXPECT(parkit_phase_seconds(&ctx, "halo") >= 0 &&
+               parkit_phase_seconds(&ctx, "compute") == 0,
+           "seconds of the current call");
+    EXPECT(parkit_phase_clock_end_call(&clock) == 0, "a clean call");
+  }
+  parkit_phase_clock_end_repetition(&clock, 1);
+  EXPECT(parkit_phase_clock_timed(&clock, 1, 0) >= 0 &&
+             parkit_phase_clock_timed(&clock, 1, 1) == 0 &&
+             parkit_phase_clock_timed(&clock, 0, 0) == 0,
+         "repetition 1 holds the halo time; compute and repetition 0 none");
+  parkit_phase_clock_start_call(&clock);
+  parkit_phase_begin(&ctx, "unknown");
+  parkit_phase_end(&ctx, "compute");
+  EXPECT(parkit_phase_clock_end_call(&clock) != 0 &&
+             strstr(parkit_error_message(), "'unknown'") != NULL,
+         "the first misuse is reported: %s", parkit_error_message());
+  parkit_error_clear();
+  parkit_phase_clock_free(&clock);
+  EXPECT(parkit_phase_clock_init(&clock, &toy, 1) == 0, "clock made again");
+  parkit_phase_clock_start_call(&clock);
+  parkit_phase_begin(&ctx, "compute");
+  EXPECT(parkit_phase_clock_end_call(&clock) != 0 &&
+             strstr(parkit_error_message(), "not ended") != NULL,
+         "a phase left open is reported: %s", parkit_error_message());
+  parkit_error_clear();
+  parkit_phase_clock_free(&clock);
 }
 
 int main(void) {
@@ -247,6 +373,8 @@ int main(void) {
   test_statistics();
   test_cpuset_text();
   test_block_outputs();
+  test_output_table();
+  test_phase_clock();
   if (failures)
     fprintf(stderr, "%d check(s) failed\n", failures);
   else
