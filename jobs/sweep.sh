@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A ranks x threads sweep on this machine: every split of N cores into
-# ranks x threads (N=16: 1x16 2x8 4x4 8x2 16x1) plus 1x1 as the baseline,
-# for each kernel, at strong scaling (same size for every split) and/or weak
-# scaling (size grows with ranks x threads). Each run goes through
-# jobs/run.sh (placement per mode); 1xT runs as threads, Px1 as ranks, the
-# rest as hybrid. Everything lands in one campaign directory:
+# ranks x threads (N=16: 1x16 2x8 4x4 8x2 16x1), one rank per NUMA node or
+# L3 domain where a node has several, plus 1x1 as the baseline (`parkit
+# splits`), for each kernel, at strong scaling (same size for every split)
+# and/or weak scaling (size grows with ranks x threads). Each run goes
+# through `parkit launch` (placement per mode); 1xT runs as threads, Px1 as
+# ranks, the rest as hybrid. Everything lands in one campaign directory:
 #   CAMPAIGN/index.tsv   one line per run: kernel mode ranks threads scaling
 #                        size_option size exit_status result_file log_file
 #   CAMPAIGN/runs/*.h5   the result files (layout: results/README.md)
@@ -22,7 +23,6 @@
 set -euo pipefail
 
 fail() { echo "sweep.sh: error: $*" >&2; exit 2; }
-here=$(cd "$(dirname "$0")" && pwd)
 
 parkit=${PARKIT_BINARY:-build/parkit}
 cores=$(nproc)
@@ -62,19 +62,18 @@ both) scalings="strong weak" ;;
 *) fail "--scaling '$scaling': allowed: strong, weak or both" ;;
 esac
 [ -x "$parkit" ] || fail "--parkit '$parkit' is not an executable; build first (cmake --build build)"
-known=$("$parkit" list | awk '/^[a-z]/ && !/^Every/ {print $1}')
+known=$("$parkit" list --format json | "${PARKIT_PYTHON:-/usr/bin/python3}" -c \
+  'import json, sys; print("\n".join(k["name"] for k in json.load(sys.stdin)["kernels"]))')
 [ -n "$kernels" ] || fail "--kernels '': allowed: some of $(echo $known)"
 for kernel in $kernels; do
   grep -qx "$kernel" <<<"$known" || fail "--kernels: unknown kernel '$kernel'; allowed: $(echo $known)"
 done
 
-# The splits: 1x1, then ranks x threads = cores for every divisor.
-splits="1x1"
-for ((r = 1; r <= cores; ++r)); do
-  if [ $((cores % r)) -eq 0 ] && [ "$cores" -gt 1 ]; then
-    splits="$splits ${r}x$((cores / r))"
-  fi
-done
+# The splits (the launch layer enumerates them): "mode ranks threads nodes
+# align baseline" a line.
+cores_option=()
+[ "$cores" -eq "$(nproc)" ] || cores_option=(--cores "$cores")
+mapfile -t splits < <("$parkit" splits --baseline --format lines "${cores_option[@]}")
 
 # size_of KERNEL SCALING WORKERS: prints "OPTION VALUE [fixed options...]",
 # or nothing when the kernel has no rule for SCALING.
@@ -91,12 +90,12 @@ size_of() {
 
 mkdir -p "$out/runs" "$out/logs"
 index=$out/index.tsv
-printf 'kernel\tmode\tranks\tthreads\tscaling\tsize_option\tsize\texit_status\tresult_file\tlog_file\n' >"$index"
+printf 'kernel\tmode\tranks\tthreads\talign\tscaling\tsize_option\tsize\texit_status\tresult_file\tlog_file\n' >"$index"
 failed=0
 for kernel in $kernels; do
   for scale in $scalings; do
-    for split in $splits; do
-      ranks=${split%x*} threads=${split#*x}
+    for split in "${splits[@]}"; do
+      read -r mode ranks threads _ align _ <<<"$split"
       workers=$((ranks * threads))
       size=$(size_of "$kernel" "$scale" "$workers")
       if [ -z "$size" ]; then
@@ -110,23 +109,23 @@ for kernel in $kernels; do
         read -r -a more <<<"$extra"
         arguments+=("${more[@]}")
       fi
-      mode=hybrid
-      [ "$ranks" -ne 1 ] || mode=threads
-      [ "$threads" -ne 1 ] || [ "$ranks" -eq 1 ] || mode=ranks
       name=${kernel}_${scale}_${ranks}x${threads}
+      [ "$align" = none ] || name=${name}_$align
       file=runs/$name.h5 log=logs/$name.log
       echo "sweep.sh: $kernel $scale $mode ${ranks}x$threads ${arguments[*]}" >&2
       status=0
-      "$here/run.sh" --parkit "$parkit" "${oversubscribe[@]}" "$mode" "$kernel" \
-        "$ranks" "$threads" "${arguments[@]}" --reps "$reps" --quiet \
+      "$parkit" launch --exec "${oversubscribe[@]}" "${cores_option[@]}" \
+        --align "$align" "$mode" "$kernel" "$ranks" "$threads" -- \
+        "${arguments[@]}" --reps "$reps" --quiet \
         --out "$out/$file" >"$out/$log" 2>&1 || status=$?
       [ -f "$out/$file" ] || file=-
       if [ "$status" -ne 0 ]; then
         echo "sweep.sh: error: $name exited with status $status (see $out/$log)" >&2
         failed=1
       fi
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kernel" "$mode" "$ranks" \
-        "$threads" "$scale" "${option#--}" "$value" "$status" "$file" "$log" >>"$index"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kernel" "$mode" \
+        "$ranks" "$threads" "$align" "$scale" "${option#--}" "$value" "$status" \
+        "$file" "$log" >>"$index"
     done
   done
 done

@@ -244,9 +244,19 @@ int parkit_launch_main(int argc, char **argv) {
 /* ---- parkit splits --------------------------------------------------------
  */
 
+enum splits_format { SPLITS_TEXT, SPLITS_LINES, SPLITS_JSON };
+
 static int print_splits(const parkit_split *splits, int count,
-                        const parkit_node_shape *shape, int nodes, bool json) {
-  if (!json) {
+                        const parkit_node_shape *shape, int nodes,
+                        enum splits_format format) {
+  if (format == SPLITS_LINES) { /* for shell scripts: read -r mode ranks ... */
+    for (int i = 0; i < count; ++i)
+      printf("%s %d %d %d %s %d\n", parkit_mode_name(splits[i].mode),
+             splits[i].ranks, splits[i].threads, splits[i].nodes,
+             parkit_alignment_name(splits[i].alignment), splits[i].baseline);
+    return EXIT_OK;
+  }
+  if (format == SPLITS_TEXT) {
     for (int i = 0; i < count; ++i)
       printf("%-8s %3d x %-3d nodes %d align %s%s\n",
              parkit_mode_name(splits[i].mode), splits[i].ranks,
@@ -289,7 +299,8 @@ static int print_splits(const parkit_split *splits, int count,
 int parkit_splits_main(int argc, char **argv) {
   parkit_node_shape shape = parkit_local_node_shape();
   int nodes = 1;
-  bool baseline = false, json = false;
+  bool baseline = false;
+  enum splits_format format = SPLITS_TEXT;
   char message[256];
   for (int at = 0; at < argc; ++at) {
     const char *word = argv[at];
@@ -299,21 +310,28 @@ int parkit_splits_main(int argc, char **argv) {
     }
     if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
       printf("usage: parkit splits [--cores N] [--nodes N] [--baseline] "
-             "[--format text|json]\n");
+             "[--format text|lines|json]\n"
+             "The ranks x threads splits of N nodes that use every core (of "
+             "this node, or\n--cores N each). --format lines: one split a "
+             "line, 'MODE RANKS THREADS NODES\nALIGN BASELINE', for shell "
+             "scripts.\n");
       return EXIT_OK;
     }
     const char *value = at + 1 < argc ? argv[at + 1] : NULL;
     if (value == NULL) {
       snprintf(message, sizeof message,
                "unknown option or missing value '%s'; allowed: --cores N, "
-               "--nodes N, --baseline, --format text|json",
+               "--nodes N, --baseline, --format text|lines|json",
                word);
       return bad("splits", message);
     }
     ++at;
     if (strcmp(word, "--format") == 0 &&
-        (strcmp(value, "json") == 0 || strcmp(value, "text") == 0)) {
-      json = value[0] == 'j';
+        (strcmp(value, "json") == 0 || strcmp(value, "text") == 0 ||
+         strcmp(value, "lines") == 0)) {
+      format = value[0] == 'j'   ? SPLITS_JSON
+               : value[0] == 'l' ? SPLITS_LINES
+                                 : SPLITS_TEXT;
     } else if ((strcmp(word, "--cores") == 0 || strcmp(word, "--nodes") == 0) &&
                positive(value) > 0) {
       if (word[2] == 'c')
@@ -323,7 +341,7 @@ int parkit_splits_main(int argc, char **argv) {
     } else {
       snprintf(message, sizeof message,
                "%s '%s': allowed: --cores N, --nodes N (positive integers), "
-               "--format text|json",
+               "--format text|lines|json",
                word, value);
       return bad("splits", message);
     }
@@ -332,5 +350,5 @@ int parkit_splits_main(int argc, char **argv) {
   int count = parkit_enumerate_splits(&shape, nodes, baseline, splits, 256);
   if (count > 256)
     count = 256;
-  return print_splits(splits, count, &shape, nodes, json);
+  return print_splits(splits, count, &shape, nodes, format);
 }

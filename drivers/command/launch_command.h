@@ -2,7 +2,8 @@
  * parkit launch [options] MODE KERNEL RANKS THREADS [--] [parkit options]
  *   prints (or with --exec runs) the command that starts parkit in MODE as
  *   RANKS x THREADS with the placement the mode needs (drivers/run/launch.h)
- * parkit splits [--cores N] [--nodes N] [--baseline] [--format text|json]
+ * parkit splits [--cores N] [--nodes N] [--baseline]
+ *               [--format text|lines|json]
  *   lists the ranks x threads splits that use every core of N nodes
  * No MPI: they run on a login node or inside a job script. Exit status 0,
  * or 2 with one line naming the bad word; --exec returns only on failure.

@@ -288,20 +288,19 @@ static void print_fix(const char *label, const fix_context *fix,
 static void warn_thin_binding(const parkit_command *command, int threads,
                               int thin_ranks, int fewest_cores, int ranks,
                               const fix_context *fix) {
+  bool threads_mode = command->mode == PARKIT_MODE_THREADS;
   fprintf(stderr,
           "parkit: warning: %d of %d ranks may run on only %d core%s but "
-          "start %d threads each: the threads will share %s.\n",
+          "start %d threads each: the threads will share %s%s.\n",
           thin_ranks, ranks, fewest_cores, fewest_cores == 1 ? "" : "s",
-          threads, fewest_cores == 1 ? "it" : "them");
-  if (command->mode == PARKIT_MODE_THREADS) {
-    fprintf(stderr,
-            "parkit:   fix: give the process %d cores (no narrower "
-            "taskset or cgroup), or run:\n",
-            threads);
-    print_fix("    ", fix, PARKIT_MODE_THREADS, 1, fewest_cores);
-  } else {
+          threads, fewest_cores == 1 ? "it" : "them",
+          threads_mode ? " (give the process more cores: no narrower "
+                         "taskset or cgroup; or run as many threads as cores)"
+                       : "");
+  if (threads_mode)
+    print_fix("fix:", fix, PARKIT_MODE_THREADS, 1, fewest_cores);
+  else
     print_fix("fix:", fix, command->mode, ranks, threads);
-  }
 }
 
 static void warn_oversubscribed(const parkit_command *command, int threads,

@@ -43,28 +43,10 @@ parkit_job_start() {
     PARKIT_STATUS_WORD=FAILED PARKIT_STATUS=2
     exit 2
   fi
-  # One thread per core, threads kept close to their rank's cores.
-  export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
-  export OMP_PLACES=cores OMP_PROC_BIND=close
   if [ "$(id -u)" -eq 0 ]; then # Open MPI refuses root without these
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   fi
   echo "parkit job $SLURM_JOB_ID: results in $JOB_DIR"
-}
-
-# The environment srun launches get (parkit_launch; the tests read it from
-# here). SLURM's PMIx plugin (22.05, PMIx 4.2) runs a fence that collects
-# no data as a tree, and that fence is not a barrier across nodes: the
-# other nodes' ranks leave it while one rank is still on its way in
-# (tests/pmix/fence_probe.c). Open MPI 4.1 ends MPI_Init with such a fence,
-# so a rank may send before its peer has set up its receive handlers, and
-# the peer crashes (SIGSEGV at address 0 in MPI_Init): 18 of 300 three-node
-# launches under load. The ring fence is a barrier (no crash in 711
-# launches); it passes one message per node in turn, so its time grows with
-# the node count, where a tree's grows with its depth. A SLURM_PMIX_FENCE
-# the user set is kept.
-parkit_srun_environment() {
-  export SLURM_PMIX_FENCE=${SLURM_PMIX_FENCE:-ring}
 }
 
 parkit_mark() { # WORD [STATUS]: the completion marker, replaced atomically
@@ -87,7 +69,10 @@ parkit_forward_signal() {
 # parkit_launch MODE KERNEL [parkit options...]: one run as a job step with
 # the allocation's shape (ranks = SLURM_NTASKS, threads = SLURM_CPUS_PER_TASK
 # unless PARKIT_STEP_TASKS / PARKIT_STEP_CPUS say otherwise, as in a sweep),
-# its file into the job's directory (or PARKIT_STEP_OUT).
+# its file into the job's directory (or PARKIT_STEP_OUT). The command line
+# comes from `parkit launch` (the one recipe per mode and launcher: srun
+# with explicit --cpus-per-task and --kill-on-bad-exit, or mpirun with PE
+# mapping and TCP keepalive; see drivers/run/launch.h).
 # Returns parkit's exit status; records the first failure for the marker.
 parkit_launch() {
   local mode=$1 kernel=$2
@@ -95,39 +80,31 @@ parkit_launch() {
   local tasks=${PARKIT_STEP_TASKS:-${SLURM_NTASKS:-1}}
   local cpus=${PARKIT_STEP_CPUS:-${SLURM_CPUS_PER_TASK:-1}}
   [ -z "${parkit_stopping:-}" ] || return 0 # stopped: start no new run
-  local threads=()
-  [ "$mode" = ranks ] || threads=(--threads "$cpus")
-  local command
-  if [ "$PARKIT_LAUNCHER" = mpirun ]; then
-    # A node that goes silent (its network, not its processes, failed) is
-    # noticed by mpirun only through TCP keepalive on its daemons'
-    # connections: after 300 + 9 x 20 s by default, about 20 s here.
-    export OMPI_MCA_oob_tcp_keepalive_time=${OMPI_MCA_oob_tcp_keepalive_time:-10}
-    export OMPI_MCA_oob_tcp_keepalive_intvl=${OMPI_MCA_oob_tcp_keepalive_intvl:-3}
-    export OMPI_MCA_oob_tcp_keepalive_probes=${OMPI_MCA_oob_tcp_keepalive_probes:-3}
-    # Inside the allocation mpirun reads its shape from SLURM.
-    command=(mpirun -np "$tasks" --map-by "slot:PE=$cpus" --bind-to core
-      -x OMP_NUM_THREADS="$cpus" -x OMP_PLACES -x OMP_PROC_BIND)
-  else
-    # Explicit --cpus-per-task: since SLURM 22.05 srun no longer takes it
-    # from the job. --cpu-bind=cores gives each rank its own cores.
-    # --kill-on-bad-exit: a rank that dies (its node lost, a crash) ends the
-    # step; without it srun leaves the other ranks waiting for the dead one
-    # (Open MPI's TCP transport retries the connection) until the time limit.
-    command=(srun --ntasks="$tasks" --cpus-per-task="$cpus" --cpu-bind=cores
-      --kill-on-bad-exit=1)
-    parkit_srun_environment
-  fi
+  # A step runs on as many of the job's nodes as its ranks divide over.
+  local nodes=${SLURM_NNODES:-1}
+  [ "$mode" != threads ] || nodes=1
+  while [ "$nodes" -gt 1 ] && [ $((tasks % nodes)) -ne 0 ]; do
+    nodes=$((nodes - 1))
+  done
+  local cores=()
+  [ -z "${SLURM_CPUS_ON_NODE:-}" ] || cores=(--cores "$SLURM_CPUS_ON_NODE")
   local out=${PARKIT_STEP_OUT:-$JOB_DIR}
-  echo "parkit job: OMP_NUM_THREADS=$cpus ${command[*]} $PARKIT_BINARY $mode $kernel ${threads[*]} --out $out $*"
-  OMP_NUM_THREADS=$cpus "${command[@]}" "$PARKIT_BINARY" "$mode" "$kernel" \
-    "${threads[@]}" --out "$out" "$@" &
+  local launch=("$PARKIT_BINARY" launch --launcher "$PARKIT_LAUNCHER"
+    --nodes "$nodes" "${cores[@]}" "$mode" "$kernel" "$tasks" "$cpus" --
+    --out "$out" "$@")
+  local printed status=0
+  printed=$("${launch[@]}") || status=$?
+  if [ "$status" -ne 0 ]; then
+    parkit_record_status "$status"
+    return "$status"
+  fi
+  echo "parkit job: $printed"
+  "${launch[0]}" launch --exec "${launch[@]:2}" &
   parkit_child=$!
   if [ -n "${parkit_stopping:-}" ] && [ -z "${parkit_forwarded:-}" ]; then
     kill -USR1 "$parkit_child" 2>/dev/null || true # came during the start
     parkit_forwarded=1
   fi
-  local status=0
   # wait returns early (status > 128) when a trapped signal arrives; wait
   # again until the run itself has ended.
   while true; do

@@ -3,6 +3,7 @@ summary and the key=value line, default thread counts, placement warnings
 with the command that fixes them, progress on long runs, file naming."""
 import os
 import re
+import shlex
 
 import h5py
 import pytest
@@ -10,6 +11,22 @@ import pytest
 from conftest import key_values, mpirun, run_parkit
 
 QUICK = ["montecarlo", "--estimate", "pi", "--samples", "20000", "--reps", "1"]
+
+
+def fix_lines(stderr):
+    """The commands of the warnings' "fix:" lines, split as a shell would."""
+    return [shlex.split(line.split("fix:", 1)[1])
+            for line in stderr.splitlines() if "   fix: " in line]
+
+
+def launch_words(mode, ranks, threads, arguments):
+    """What `parkit launch` prints for this shape, split: the one recipe the
+    fix lines must repeat."""
+    printed = run_parkit(["launch", "--program", "parkit", "--mpirun",
+                          "mpirun", "--oversubscribe", mode, "montecarlo",
+                          ranks, threads, "--"] + arguments)
+    assert printed.returncode == 0, printed.stderr
+    return shlex.split(printed.stdout)
 NAME = re.compile(r"montecarlo_(threads|ranks|hybrid)_p(\d+)_t(\d+)_"
                   r"\d{8}T\d{6}Z_[0-9a-f]{6}\.h5$")
 
@@ -102,8 +119,14 @@ def test_default_mpirun_binding_trap_is_named_with_its_fix(tmp_path):
                         launcher=mpirun(2))
     assert result.returncode == 0, result.stderr
     assert "may run on only 1 core but start 2 threads" in result.stderr
-    assert "--map-by slot:PE=2 --bind-to core" in result.stderr
-    assert "--bind-to none" in result.stderr
+    user_options = QUICK[1:] + ["--out", str(tmp_path)]
+    # 2 x 2 on 2 cores: the fix keeps the shape (time-shared, unbound) or
+    # fits it to the cores (2 x 1); each exactly as `parkit launch` says.
+    fixes = fix_lines(result.stderr)
+    assert launch_words("hybrid", 2, 2, user_options) in fixes, fixes
+    assert launch_words("hybrid", 2, 1, user_options) in fixes, fixes
+    for fix in fixes:
+        assert fix.count("--threads") == 1, fix
     with h5py.File(key_values(result.stdout)["file"], "r") as f:
         assert list(f["ranks/cores"][:]) == [1, 1]
 
@@ -115,7 +138,8 @@ def test_oversubscription_is_named_with_its_fix(tmp_path):
                                         "--bind-to", "none"))
     assert result.returncode == 0, result.stderr
     assert f"oversubscribed: {cores + 1} ranks x 1 thread" in result.stderr
-    assert f"fix: mpirun -np {cores} parkit ranks montecarlo" in result.stderr
+    assert fix_lines(result.stderr) == [
+        launch_words("ranks", cores, 1, QUICK[1:] + ["--out", str(tmp_path)])]
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
@@ -130,7 +154,72 @@ def test_ranks_stacked_on_one_core_are_named(tmp_path):
     first = min(os.sched_getaffinity(0))
     assert f"2 ranks (0 and 2) are bound to the same CPUs {first}: 2 workers " \
         "on 1 core will time-share them" in result.stderr, result.stderr
-    assert "fix: mpirun --map-by core --bind-to core" in result.stderr
+    assert launch_words("ranks", 3, 1, QUICK[1:] + ["--out", str(tmp_path)]) \
+        in fix_lines(result.stderr)
+
+
+def test_fix_lines_paste_safely_and_keep_one_threads_option(tmp_path):
+    """An --out with quotes, spaces and shell syntax comes back as the same
+    one word; the user's --threads 4 is replaced, not followed."""
+    out = tmp_path / "it's'; touch PWNED; echo '.h5"
+    result = run_parkit(["threads"] + QUICK + ["--threads", "4", "--out", out],
+                        cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    fixes = fix_lines(result.stderr)
+    assert fixes, result.stderr
+    for fix in fixes:
+        assert fix[fix.index("--out") + 1] == str(out), fix
+        assert fix.count("--threads") == 1, fix
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_launch_prints_each_mode_with_its_placement():
+    words = launch_words("ranks", 2, 1, ["--n", "64"])
+    assert words[3:] == ["mpirun", "-np", "2", "--map-by", "slot:PE=1",
+                         "--bind-to", "core", "-x", "OMP_NUM_THREADS", "-x",
+                         "OMP_PLACES", "-x", "OMP_PROC_BIND", "parkit",
+                         "ranks", "montecarlo", "--n", "64"]
+    assert words[:3] == ["OMP_NUM_THREADS=1", "OMP_PLACES=cores",
+                         "OMP_PROC_BIND=close"]
+    threads = launch_words("threads", 1, 2, [])
+    assert threads == ["OMP_NUM_THREADS=2", "OMP_PLACES=cores",
+                       "OMP_PROC_BIND=close", "parkit", "threads",
+                       "montecarlo", "--threads", "2"]
+    srun = run_parkit(["launch", "--launcher", "srun", "--nodes", "2",
+                       "--cores", "8", "--program", "parkit", "hybrid",
+                       "stream", "4", "4"])
+    assert shlex.split(srun.stdout)[3:] == [
+        "SLURM_PMIX_FENCE=ring", "srun", "--nodes=2", "--ntasks=4",
+        "--cpus-per-task=4", "--cpu-bind=cores", "--kill-on-bad-exit=1",
+        "parkit", "hybrid", "stream", "--threads", "4"]
+
+
+@pytest.mark.parametrize("arguments, complaint", [
+    (["ranks", "montecarlo", "2", "2"], "ranks mode runs 1 thread per rank"),
+    (["threads", "montecarlo", "2", "1"], "threads mode runs 1 rank"),
+    (["hybrid", "nosuch", "1", "1"], "unknown kernel 'nosuch'"),
+    (["hybrid", "stream", "0", "1"], "RANKS '0'"),
+    (["--nodes", "2", "ranks", "stream", "3", "1"], "3 ranks do not divide"),
+    (["--cores", "2", "ranks", "stream", "4", "1"], "pass --oversubscribe"),
+    (["--align", "sideways", "ranks", "stream", "2", "1"], "--align 'sideways'"),
+    (["ranks", "stream", "2", "1", "--threads", "2"], "not --threads"),
+])
+def test_launch_refuses_bad_shapes(arguments, complaint):
+    result = run_parkit(["launch"] + arguments)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and complaint in result.stderr, \
+        result.stderr
+
+
+def test_splits_use_every_core():
+    result = run_parkit(["splits", "--cores", "12", "--baseline",
+                         "--format", "json"])
+    import json
+    splits = json.loads(result.stdout)["splits"]
+    assert [(s["mode"], s["ranks"], s["threads"]) for s in splits] == [
+        ("threads", 1, 1), ("threads", 1, 12), ("hybrid", 2, 6),
+        ("hybrid", 3, 4), ("hybrid", 4, 3), ("hybrid", 6, 2), ("ranks", 12, 1)]
+    assert splits[0]["baseline"] and not splits[1]["baseline"]
 
 
 def test_a_fitting_launch_gives_no_warning(tmp_path):

@@ -143,7 +143,7 @@ def test_run_sh_prints_the_placement_of_each_mode():
         assert done.returncode == 0, done.stderr
         return done.stdout
     assert "OMP_PLACES=cores OMP_PROC_BIND=close" in printed("threads", "matmul", "1", "1")
-    assert "--map-by core --bind-to core" in printed("ranks", "matmul", "1", "1")
+    assert "--map-by slot:PE=1 --bind-to core" in printed("ranks", "matmul", "1", "1")
     hybrid = printed("hybrid", "matmul", "1", "1")
     assert "--map-by slot:PE=1 --bind-to core" in hybrid
     assert "-x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND" in hybrid
@@ -229,9 +229,15 @@ def test_generator_prints_a_script_with_the_canonical_headers(tmp_path):
                    "--signal=B:USR1@60", "--partition=batch"):
         assert f"#SBATCH {header}\n" in done.stdout, header
     assert "parkit_launch hybrid matmul --n 4096 --reps 3\n" in done.stdout
+    # lib.sh launches through the launch layer, whose srun recipe binds so:
     library = open(f"{JOBS}/slurm/lib.sh").read()
-    assert "--cpus-per-task=\"$cpus\" --cpu-bind=cores" in library
-    assert "OMP_PLACES=cores OMP_PROC_BIND=close" in library
+    assert '"$PARKIT_BINARY" launch --launcher "$PARKIT_LAUNCHER"' in library
+    launched = subprocess.run(
+        [BINARY, "launch", "--launcher", "srun", "--nodes", "2", "--cores",
+         "8", "hybrid", "matmul", "4", "4"], capture_output=True, text=True)
+    assert "--cpus-per-task=4 --cpu-bind=cores" in launched.stdout
+    assert "OMP_NUM_THREADS=4 OMP_PLACES=cores OMP_PROC_BIND=close" \
+        in launched.stdout
 
 
 def test_generator_warns_when_the_shape_does_not_fit():

@@ -6,6 +6,7 @@ processes, a SLURM cluster on the nodes (srun, sbatch, srun --mpi=pmix),
 and that nothing is left behind: after each context, after a start that
 fails half-way. Skipped (the whole module) without root, iproute2,
 util-linux, mpirun or permission for network namespaces."""
+import json
 import os
 import re
 import signal
@@ -46,21 +47,16 @@ def hosts_of_ranks(path):
 
 
 def srun_environment():
-    """The variables jobs/slurm/lib.sh's parkit_srun_environment exports for
-    srun launches (with none of them set beforehand)."""
-    lib = os.path.join(SOURCE_DIR, "jobs", "slurm", "lib.sh")
+    """The variables `parkit launch --launcher srun` (the launch layer that
+    jobs/slurm/lib.sh uses) sets for srun launches, with none of them set
+    beforehand."""
     shown = subprocess.run(
-        ["bash", "-c", '. "$0"; env -0; printf "\\0=\\0"; '
-         'parkit_srun_environment; env -0', lib],
+        [BINARY, "launch", "--launcher", "srun", "--format", "json",
+         "--nodes", "3", "--cores", "2", "ranks", "montecarlo", "6", "1"],
         capture_output=True, text=True, check=True,
         env={"PATH": os.environ["PATH"]})
-    before, after = shown.stdout.split("\0=\0")
-
-    def variables(text):
-        return dict(item.split("=", 1) for item in text.split("\0") if item)
-    before, after = variables(before), variables(after)
-    return {k: v for k, v in after.items()
-            if before.get(k) != v and k not in ("SHLVL", "_")}
+    environment = json.loads(shown.stdout)["environment"]
+    return {k: v for k, v in environment.items() if not k.startswith("OMP_")}
 
 
 def fence_probe(cluster, late_rank, environment, prefix=()):
