@@ -280,6 +280,10 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
       .nodes = run->placement.node_count,
       .progress = !quiet,
       .fault = &command->fault,
+      .interference = {.node_comm = run->placement.node_comm,
+                       .node_leader = run->placement.node_rank == 0,
+                       .node_cpus = &run->placement.node_cpus,
+                       .threads = run->context.threads},
   };
   parkit_run_result result;
   const char *phase = NULL;

@@ -212,6 +212,18 @@ static int write_slurm_attributes(hid_t file,
   return 0;
 }
 
+/* The job-wide interference figures (interference.h); -1: unknown. */
+static int write_interference_attributes(hid_t file,
+                                         const parkit_interference *seen) {
+  PARKIT_CALL(attribute_real(file, "interference_seconds", seen->seconds));
+  PARKIT_CALL(attribute_real(file, "foreign_load", seen->foreign_load));
+  PARKIT_CALL(attribute_real(file, "steal_fraction", seen->steal_fraction));
+  PARKIT_CALL(attribute_real(file, "waited_fraction", seen->waited_fraction));
+  PARKIT_CALL(
+      attribute_real(file, "load_average_start", seen->load_average_start));
+  return attribute_real(file, "load_average_end", seen->load_average_end);
+}
+
 static int write_summary_attributes(hid_t file,
                                     const parkit_run_record *record) {
   const parkit_run_result *result = record->result;
@@ -263,6 +275,7 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(
       attribute_string(file, "work_item_name",
                        result->work.item_name ? result->work.item_name : ""));
+  PARKIT_CALL(write_interference_attributes(file, &result->interference));
   PARKIT_CALL(attribute_string(file, "started_utc", provenance->started_utc));
   PARKIT_CALL(attribute_string(file, "finished_utc", record->finished_utc));
   PARKIT_CALL(
@@ -378,6 +391,12 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
   PARKIT_CALL(write_integer_rows(group, "peak_resident_bytes", ranks, writers,
                                  (int64_t)result->peak_resident_bytes, "bytes",
                                  "peak resident memory of each rank"));
+  PARKIT_CALL(write_per_rank(
+      group, "waited_seconds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+      sizeof(double), ranks, writers, 0, &result->interference.waited_seconds,
+      "s",
+      "time the rank's threads were ready to run but had no CPU during the "
+      "timed repetitions (schedstat run_delay; -1 unknown)"));
   PARKIT_CALL(write_per_rank(group, "thread_cpu", H5T_STD_I32LE, H5T_NATIVE_INT,
                              sizeof(int), ranks, writers, (hsize_t)threads,
                              result->thread_cpus, NULL,
@@ -412,6 +431,18 @@ static int write_node_table(hid_t file, const parkit_run_record *record) {
   PARKIT_CALL(write_block(group, "cores", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
                           &nodes, leader, &row, &one, &cores, "cores",
                           "physical cores the node's ranks may run on"));
+  const parkit_interference *seen = &record->result->interference;
+  PARKIT_CALL(write_block(group, "foreign_cpu_seconds", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, &nodes, leader, &row, &one,
+                          &seen->node_foreign_seconds, "s",
+                          "CPU time other processes used on the node's CPUs "
+                          "during the timed repetitions (/proc/stat minus "
+                          "the ranks' own; -1 unknown)"));
+  PARKIT_CALL(write_block(group, "steal_seconds", H5T_IEEE_F64LE,
+                          H5T_NATIVE_DOUBLE, 1, &nodes, leader, &row, &one,
+                          &seen->node_steal_seconds, "s",
+                          "time a hypervisor gave the node's CPUs to other "
+                          "guests during the timed repetitions (-1 unknown)"));
   PARKIT_H5_CALL(text = fixed_string_type(PARKIT_CPUSET_TEXT));
   PARKIT_CALL(write_block(group, "cpuset", text, text, 1, &nodes, leader, &row,
                           &one, placement->node_cpuset_text, NULL,

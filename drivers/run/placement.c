@@ -131,14 +131,13 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
                                 &placement->max_ranks_on_node, 1, MPI_INT,
                                 MPI_MAX, world));
   /* The node's cores: the union of its ranks' masks. */
-  cpu_set_t node_cpus;
-  PARKIT_MPI_CALL(MPI_Allreduce(&placement->cpus, &node_cpus,
+  PARKIT_MPI_CALL(MPI_Allreduce(&placement->cpus, &placement->node_cpus,
                                 (int)sizeof(cpu_set_t), MPI_BYTE, MPI_BOR,
                                 placement->node_comm));
-  placement->node_cores = count_cores(&node_cpus);
-  parkit_format_cpuset(&node_cpus, placement->node_cpuset_text,
+  placement->node_cores = count_cores(&placement->node_cpus);
+  parkit_format_cpuset(&placement->node_cpus, placement->node_cpuset_text,
                        sizeof placement->node_cpuset_text);
-  return compare_node_masks(placement, &node_cpus, world_rank);
+  return compare_node_masks(placement, &placement->node_cpus, world_rank);
 }
 
 /* The CPUs this rank's threads may use. With OMP_PROC_BIND set, libgomp

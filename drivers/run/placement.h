@@ -22,12 +22,13 @@ typedef struct parkit_placement {
   int core_count;                       /* distinct physical cores in it */
   char cpuset_text[PARKIT_CPUSET_TEXT]; /* e.g. "0-3,8" */
   char host[PARKIT_HOST_TEXT];
-  MPI_Comm node_comm; /* the ranks on this node */
-  int node_rank;      /* this rank's index on its node */
-  int node_size;      /* ranks on this node */
-  int node_index;     /* 0 .. node_count-1, in order of lowest rank */
-  int node_count;     /* nodes in the job */
-  int node_cores;     /* cores in the union of the node's rank masks */
+  MPI_Comm node_comm;  /* the ranks on this node */
+  int node_rank;       /* this rank's index on its node */
+  int node_size;       /* ranks on this node */
+  int node_index;      /* 0 .. node_count-1, in order of lowest rank */
+  int node_count;      /* nodes in the job */
+  int node_cores;      /* cores in the union of the node's rank masks */
+  cpu_set_t node_cpus; /* the union of the masks */
   char node_cpuset_text[PARKIT_CPUSET_TEXT]; /* that union, e.g. "0-15" */
   int max_ranks_on_node;                     /* over all nodes */
   /* Ranks on this node bound to the same cores (world ranks, -1 when none):

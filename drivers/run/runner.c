@@ -251,9 +251,12 @@ static int run_with_clock(const parkit_kernel *kernel,
   }
 
   PARKIT_CALL(enter_phase("run", failed_phase, settings, ctx->rank));
+  parkit_interference_sample before, after;
+  parkit_interference_sample_now(&settings->interference, &before);
   if (!result->interrupted)
     PARKIT_CALL(timed_repetitions(kernel, ctx, state, settings, my_times,
                                   &tracker, result));
+  parkit_interference_sample_now(&settings->interference, &after);
   /* A signal during the last repetition stops nothing. */
   result->interrupted = result->repetitions_completed < settings->repetitions;
   if (result->repetitions_completed == 0) { /* stopped before any: abandon */
@@ -264,6 +267,9 @@ static int run_with_clock(const parkit_kernel *kernel,
   }
   PARKIT_CALL(gather_times(ctx, my_times, result));
   free(my_times);
+  PARKIT_CALL(parkit_interference_measure(&settings->interference, &before,
+                                          &after, ctx->comm,
+                                          &result->interference));
 
   PARKIT_CALL(enter_phase("verify", failed_phase, settings, ctx->rank));
   result->work = kernel->work(state);

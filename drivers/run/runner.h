@@ -7,6 +7,7 @@
 #define PARKIT_RUNNER_H
 
 #include "fault.h"
+#include "interference.h"
 #include "kernel.h"
 #include "outputs.h"
 #include "phases.h"
@@ -23,6 +24,8 @@ typedef struct parkit_runner_settings {
                       conditions */
   bool progress;   /* rank 0 reports progress on stderr for long runs */
   const parkit_fault *fault; /* test-only injected fault, or NULL */
+  /* Where to look for interference during the timed repetitions. */
+  parkit_interference_scope interference;
 } parkit_runner_settings;
 
 typedef struct parkit_run_result {
@@ -43,6 +46,8 @@ typedef struct parkit_run_result {
   const parkit_phase_spec *phase_specs;
   double *phase_times;
   parkit_time_statistics *phase_statistics;
+  /* What else used the CPUs during the timed repetitions. */
+  parkit_interference interference;
   parkit_work work; /* per repetition: batch calls of run() */
   int batch;
   double rate;      /* work per median time, in rate_unit */
