@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Prints the main job's answer for a directory of parkit runs: per kernel
-the best mode and split and how much slower the other modes are, then the
-overhead figures (see parkit_analysis/verdict.py).
+"""Prints the main job's answer for a campaign directory (campaign.json and
+its result files; see parkit_analysis/answer.py) and writes answer.json
+beside it, the numbers `parkit report` and the HTML report show.
 
-usage: analysis/verdict.py RESULTS... [--cores N]
-Exit status: 0 printed, 1 no result file could be read, 2 bad arguments.
+usage: analysis/verdict.py CAMPAIGN [--threshold 0.03]
+Exit status: 0 printed, 1 no campaign could be read, 2 bad arguments.
 """
 import argparse
 import os
@@ -12,29 +12,29 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from parkit_analysis.loader import load_results  # noqa: E402
-from parkit_analysis.verdict import verdict_text  # noqa: E402
+from parkit_analysis.answer import (answer_text, campaign_answer,  # noqa: E402
+                                    write_answer_json)
 
 
 def main(argv):
     parser = argparse.ArgumentParser(prog="analysis/verdict.py")
-    parser.add_argument("paths", nargs="+", metavar="RESULTS")
-    parser.add_argument("--cores", type=int, help="the full machine "
-                        "(default: the largest ranks x threads among the runs)")
+    parser.add_argument("campaign", metavar="CAMPAIGN",
+                        help="a directory the main job wrote")
+    parser.add_argument("--threshold", type=float, default=0.03,
+                        help="differences under this fraction count as "
+                        "equal (default 0.03)")
     arguments = parser.parse_args(argv)
-    if arguments.cores is not None and arguments.cores < 1:
-        parser.error(f"--cores {arguments.cores}: allowed: an integer >= 1")
-    try:
-        results = load_results(arguments.paths)
-    except FileNotFoundError as error:
-        print(f"verdict: error: {error}", file=sys.stderr)
-        return 2
-    for path, reason in results.skipped:
-        print(f"verdict: warning: skipped {path}: {reason}", file=sys.stderr)
-    if results.runs.empty:
-        print("verdict: error: no result file could be read", file=sys.stderr)
+    if not 0 < arguments.threshold < 1:
+        parser.error(f"--threshold {arguments.threshold}: allowed: a "
+                     "fraction between 0 and 1")
+    record = os.path.join(arguments.campaign, "campaign.json")
+    if not os.path.isfile(record):
+        print(f"verdict: error: '{record}' does not exist: not a campaign "
+              "directory (run jobs/compare_modes.sh)", file=sys.stderr)
         return 1
-    print(verdict_text(results, arguments.cores))
+    answer = campaign_answer(arguments.campaign, arguments.threshold)
+    write_answer_json(answer, os.path.join(arguments.campaign, "answer.json"))
+    print(answer_text(answer))
     return 0
 
 

@@ -1,26 +1,14 @@
-"""The main job's answer, readable in ten seconds: for each kernel the best
-mode and split at the full machine, its time, and how much slower the best
-split of every other mode is; then the overhead figures the probe kernels
-measured (start-up, barrier, message at 8 B and 1 MiB, memory footprint).
+"""The overhead figures the probe kernels measured, as lines of text:
+start-up of workers, barrier, a message of 8 B and of 1 MiB, the memory a
+whole job holds (the main job prints them under its verdict).
 
-    text = verdict_text(load_results("results/compare-..."))
+    lines = overhead_lines(runs)   # runs: load_results(...).runs of probes
 """
 import math
 
 import numpy as np
 
 from .loader import array_outputs
-from .summary import split_label
-
-MODES = ("threads", "ranks", "hybrid")
-
-
-def _seconds(value):
-    if value >= 1:
-        return f"{value:.3g} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value * 1e6:.3g} us"
 
 
 def _micro(value):
@@ -35,44 +23,6 @@ def _bytes(value):
         if value >= size:
             return f"{value / size:.3g} {unit}"
     return f"{value:.0f} B"
-
-
-def best_per_mode(runs, workers):
-    """{kernel: {mode: row}}: each mode's fastest verified run (median time)
-    using all `workers` cores, problem by problem the most common one."""
-    table = {}
-    # Probes' "time" is a measurement sweep, not work: they are reported
-    # below the table by what they measured.
-    full = runs[(runs["workers"] == workers) & (runs["verified"] == 1)
-                & (runs.get("kernel_kind", "work") != "probe")]
-    for kernel, group in full.groupby("kernel"):
-        problem = group["problem"].mode().iloc[0]
-        group = group[group["problem"] == problem]
-        table[kernel] = {mode: rows.loc[rows["time_median"].idxmin()]
-                         for mode, rows in group.groupby("mode")}
-    return table
-
-
-def kernel_lines(runs, workers):
-    lines = [f"{'kernel':<11} {'best':<13} {'time':>9}  "
-             + "  ".join(f"{m:<17}" for m in MODES)]
-    for kernel, by_mode in sorted(best_per_mode(runs, workers).items()):
-        best_mode = min(by_mode, key=lambda m: by_mode[m]["time_median"])
-        best = by_mode[best_mode]
-        cells = []
-        for mode in MODES:
-            if mode not in by_mode:
-                cells.append(f"{'-':<17}")
-                continue
-            row = by_mode[mode]
-            split = split_label(row, "x")
-            slower = row["time_median"] / best["time_median"] - 1
-            text = "best" if mode == best_mode else f"+{100 * slower:.0f}%"
-            cells.append(f"{text + ' (' + split + ')':<17}")
-        split = split_label(best, "x")
-        lines.append(f"{kernel:<11} {best_mode + ' ' + split:<13} "
-                     f"{_seconds(best['time_median']):>9}  " + "  ".join(cells))
-    return lines
 
 
 def _probe_rows(runs, kernel):
@@ -151,30 +101,3 @@ def overhead_lines(runs):
             lines.append(f"memory, whole job ({_bytes(problem)} problem): "
                          + " | ".join(figures))
     return lines
-
-
-def verdict_text(results, workers=None):
-    """The main job's table as text; `workers` defaults to the largest
-    ranks x threads among the runs."""
-    runs = results.runs
-    if runs.empty:
-        return "no runs could be read"
-    workers = workers or int(runs["workers"].max())
-    host = runs["host"].iloc[0] if "host" in runs else ""
-    cpu = runs.get("provenance_cpu_model", [""]).iloc[0] \
-        if "provenance_cpu_model" in runs else ""
-    lines = [f"threads or processes? {workers} cores of {host} ({cpu}); "
-             "median times, verified runs", ""]
-    lines += kernel_lines(runs, workers)
-    lines.append("(+x%: how much slower that mode's best split is than the "
-                 "best)")
-    overheads = overhead_lines(runs)
-    if overheads:
-        lines += ["", "overheads, measured now:"] + ["  " + l
-                                                      for l in overheads]
-    unverified = runs[runs["verified"] != 1]
-    for _, row in unverified.iterrows():
-        lines.append(f"NOT VERIFIED: {row['kernel']} {row['mode']} "
-                     f"{int(row['ranks'])}x{int(row['threads'])}: "
-                     f"{row['file']}")
-    return "\n".join(lines)
