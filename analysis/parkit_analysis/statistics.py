@@ -64,10 +64,9 @@ Verdict (`verdict`), per kernel and regime: each mode's best split is the one
       equivalent modes (each against the best);
       the modes the best is FASTER than, as "A faster than B by d (95% CI
       lo-hi%), than C by ...";
-      a mode FASTER than the best (its CI says so although its median is not
-      lower), as "B faster than A by d (95% CI lo-hi%)";
       INCONCLUSIVE ones, as "A vs B inconclusive, +d% (95% CI lo..hi%): what
-      it would take".
+      it would take" (and SLOWER, where the CI contradicts the medians that
+      chose the best, as "A vs B slower, d% (95% CI lo..hi%)").
     e.g. "stencil  memory  ranks 2x1 faster than threads 1x2 by 12% (95% CI
     9-15%)". Percentages: 0 decimals from 10% up, else 1, the CI with the
     same decimals as its d; the within-threshold CI signed, 1 decimal. The
@@ -301,8 +300,9 @@ def ratio_ci(samples_a, samples_b, confidence=DEFAULT_CONFIDENCE,
     campaign's interleaved rounds); each resample draws the same rounds for
     both, which keeps what a round shares (machine state, other users), so
     the CI is narrower when whole rounds run faster or slower, and it stays
-    valid when they do not. paired=False: each configuration's rounds are drawn independently,
-    for samples not aligned by round (different counts, separate runs).
+    valid when they do not. paired=False: each configuration's rounds are
+    drawn independently, for samples not aligned by round (different
+    counts, separate runs).
 
     Percentile, not BCa: BCa's acceleration comes from the jackknife, which
     is inconsistent for the median, and its bias correction jumps with the
@@ -535,22 +535,20 @@ def _verdict_text(result):
         clauses.append(_faster_clause(
             best, [(_label(e.other), difference(e.comparison.ci))
                    for e in by_outcome[Outcome.FASTER]], result.confidence))
-    for entry in by_outcome[Outcome.SLOWER]:
-        # The other's best split is faster although its median is not
-        # lower: d from the other's side, the ratio itself minus 1.
-        ci = entry.comparison.ci
-        clauses.append(_faster_clause(
-            _label(entry.other),
-            [(best, (ci.ratio - 1, ci.low - 1, ci.high - 1))],
-            result.confidence))
-    for entry in by_outcome[Outcome.INCONCLUSIVE]:
+    # SLOWER (the CI against the medians, which chose the best) reads as
+    # its figures say, like INCONCLUSIVE.
+    undecided = by_outcome[Outcome.SLOWER] + by_outcome[Outcome.INCONCLUSIVE]
+    for entry in undecided:
         point, low, high = difference(entry.comparison.ci)
         digits = _decimals(point)
-        figures = f"{_percent(point, digits, True)}%"
+        clause = (f"{best} vs {_label(entry.other)} "
+                  f"{entry.comparison.outcome.value}, "
+                  f"{_percent(point, digits, True)}%")
         if low is not None:
-            figures += f" ({level} {_signed_range(low, high, digits)})"
-        clauses.append(f"{best} vs {_label(entry.other)} inconclusive, "
-                       f"{figures}: {entry.comparison.advice}")
+            clause += f" ({level} {_signed_range(low, high, digits)})"
+        if entry.comparison.advice:
+            clause += f": {entry.comparison.advice}"
+        clauses.append(clause)
     return "; ".join(clauses)
 
 

