@@ -22,8 +22,11 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
   median repetition time.
 - Adaptive stopping: after each round, a kernel and regime whose every
   full-machine configuration has a 95% CI of the median within --target
-  (default +-2%) stops; the others go on until they do or --budget seconds
-  are spent (the round that would overrun it is not started).
+  (default +-2%) stops, and so does one whose verdict is settled (every
+  comparison between modes faster, slower or equivalent) after at least
+  --settled-rounds (default 10) rounds; the others go on until they do or
+  --budget seconds are spent (the round that would overrun it is not
+  started).
 - Interference: every run records what else used its CPUs (foreign_load,
   waited_fraction, steal_fraction); the engine also notes which other
   processes gained CPU time during each launch. Disturbed runs are kept in
@@ -48,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .catalogue import load_catalogue
-from .statistics import median_ci, relative_half_width
+from .statistics import Outcome, median_ci, relative_half_width, verdict
 
 CAMPAIGN_VERSION = 1
 DEFAULT_BUDGET = 300.0
@@ -346,7 +349,7 @@ def clock(seconds):
 class Campaign:
     def __init__(self, parkit, directory, configurations, seed, budget,
                  target, min_repetition, quick, facts, probes=(), mpirun=None,
-                 progress=None):
+                 progress=None, settled_rounds=10):
         self.parkit, self.directory = parkit, directory
         self.configurations = {c.name: c for c in configurations}
         self.seed, self.budget, self.target = seed, budget, target
@@ -360,6 +363,7 @@ class Campaign:
         self.stop_reason = ""
         self.rounds_done = 0
         self.probe_kernels = list(probes)
+        self.settled_rounds = settled_rounds
 
     # -- the record -----------------------------------------------------------
     def record(self):
@@ -368,6 +372,7 @@ class Campaign:
             "kind": "preview" if self.quick else "campaign",
             "seed": self.seed, "budget_seconds": self.budget,
             "target": self.target, "min_repetition_seconds": self.min_repetition,
+            "settled_rounds": self.settled_rounds,
             "machine": {k: v for k, v in self.facts.items() if k != "splits"},
             "splits": self.facts["splits"],
             "rounds": self.rounds_done, "stop_reason": self.stop_reason,
@@ -463,15 +468,31 @@ class Campaign:
 
     def settle(self, minimum):
         """Marks the groups whose full-machine configurations all have a
-        CI within the target."""
+        CI within the target, or whose verdict is settled after
+        `settled_rounds` rounds."""
         for group, members in self.groups().items():
             if group in self.converged or group in self.failed_groups:
                 continue
+            full = [c for c in members if not c.baseline]
+            counts = [len(self.samples[c.name]) for c in full]
+            if not full or min(counts) < minimum:
+                continue
             widths = [relative_half_width(median_ci(self.samples[c.name]))
-                      if len(self.samples[c.name]) >= minimum else math.inf
-                      for c in members if not c.baseline]
-            if widths and max(widths) <= self.target:
+                      for c in full]
+            if max(widths) <= self.target:
                 self.converged.add(group)
+            elif min(counts) >= self.settled_rounds and self.decided(full):
+                self.converged.add(group)
+
+    def decided(self, full):
+        """True when no comparison between the modes' best splits is
+        inconclusive (statistics.verdict on the samples so far)."""
+        samples = {(c.mode, c.split): self.samples[c.name] for c in full}
+        if len({c.mode for c in full}) < 2:
+            return True
+        result = verdict(samples)
+        return all(entry.comparison.outcome != Outcome.INCONCLUSIVE
+                   for entry in result.comparisons)
 
     def run(self, max_rounds=MAX_ROUNDS, min_rounds=6):
         previous = signal.signal(signal.SIGINT, self.launcher.stop), \
@@ -556,6 +577,9 @@ def main(argv):
     parser.add_argument("--min-repetition", type=float,
                         default=DEFAULT_MIN_REPETITION,
                         help="shortest timed repetition, seconds (default 0.05)")
+    parser.add_argument("--settled-rounds", type=int, default=10,
+                        help="rounds after which a kernel whose verdict is "
+                        "settled stops (default 10)")
     parser.add_argument("--seed", type=int, help="seed of the round orders "
                         "(default: from the clock; recorded)")
     parser.add_argument("--cores", type=int, help="cores to use (default: "
@@ -576,6 +600,9 @@ def main(argv):
     if not arguments.min_repetition > 0:
         problems.append(f"--min-repetition {arguments.min_repetition}: "
                         "allowed: seconds > 0")
+    if arguments.settled_rounds < 6:
+        problems.append(f"--settled-rounds {arguments.settled_rounds}: "
+                        "allowed: an integer >= 6 (a CI needs 6 rounds)")
     if arguments.cores is not None and arguments.cores < 1:
         problems.append(f"--cores {arguments.cores}: allowed: an integer >= 1")
     if problems:
@@ -611,7 +638,8 @@ def main(argv):
     campaign = Campaign(arguments.parkit, directory, configurations, seed,
                         arguments.budget, arguments.target,
                         arguments.min_repetition, arguments.quick, facts,
-                        chosen_probes, arguments.mpirun)
+                        chosen_probes, arguments.mpirun,
+                        settled_rounds=arguments.settled_rounds)
     campaign.run()
     return 0 if not campaign.failed_groups and all(
         r.status == 0 for r in campaign.runs + campaign.probes) else 3
