@@ -145,6 +145,7 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
       .size = ranks,
       .threads = threads,
       .seed = (uint64_t)run->command.common[PARKIT_COMMON_SEED].integer,
+      .last_level_cache_bytes = run->placement.job_last_level_cache_bytes,
   };
   return 0;
 }
@@ -271,6 +272,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
       .warmup = (int)command->common[PARKIT_COMMON_WARMUP].integer,
       .progress = !quiet,
       .fault = &command->fault,
+      .topology = run->placement.topology,
   };
   parkit_run_result result;
   const char *phase = NULL;

@@ -11,6 +11,7 @@
 #include "outputs.h"
 #include "placement.h"
 #include "statistics.h"
+#include "topology.h"
 
 #include <stdbool.h>
 
@@ -18,7 +19,8 @@ typedef struct parkit_runner_settings {
   int repetitions; /* timed, >= 1 */
   int warmup;      /* untimed, >= 0 */
   bool progress;   /* rank 0 reports progress on stderr for long runs */
-  const parkit_fault *fault; /* test-only injected fault, or NULL */
+  const parkit_fault *fault;       /* test-only injected fault, or NULL */
+  const parkit_topology *topology; /* for the threads' NUMA nodes */
 } parkit_runner_settings;
 
 typedef struct parkit_run_result {
@@ -38,7 +40,8 @@ typedef struct parkit_run_result {
   char rate_unit[48];
   parkit_verdict verdict;
   parkit_outputs outputs;
-  int *thread_cpus; /* [threads]: CPU of each thread */
+  int *thread_cpus;       /* [threads]: CPU of each thread */
+  int *thread_numa_nodes; /* [threads]: NUMA node of that CPU, -1 unknown */
   char (*thread_cpusets)[PARKIT_CPUSET_TEXT]; /* [threads]: its mask */
   double peak_resident_bytes;                 /* this rank's peak RSS */
 } parkit_run_result;
