@@ -19,7 +19,7 @@
 #define PARKIT_HOST_TEXT 64
 
 typedef struct parkit_placement {
-  parkit_topology *topology; /* this node's hardware */
+  parkit_topology *topology; /* this node's hardware, loaded at init */
   cpu_set_t cpus;            /* this rank's mask at start-up */
   int cpu_count;             /* CPUs in the mask */
   int core_count;            /* distinct physical cores in it */

@@ -117,6 +117,8 @@ parkit_topology_last_level_caches(const parkit_topology *topology,
 parkit_domains parkit_topology_domains(const parkit_topology *topology,
                                        const cpu_set_t *cpus,
                                        parkit_domain_kind kind);
+/* NUMA nodes, caches per level and last-level caches of `cpus`, as the
+ * result file records them per node. */
 void parkit_topology_summarize(const parkit_topology *topology,
                                const cpu_set_t *cpus,
                                parkit_hardware_summary *summary);
