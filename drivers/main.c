@@ -152,6 +152,7 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
       .size = ranks,
       .threads = threads,
       .seed = (uint64_t)run->command.common[PARKIT_COMMON_SEED].integer,
+      .last_level_cache_bytes = run->placement.job_last_level_cache_bytes,
   };
   return 0;
 }
@@ -284,6 +285,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
                        .node_leader = run->placement.node_rank == 0,
                        .node_cpus = &run->placement.node_cpus,
                        .threads = run->context.threads},
+      .topology = run->placement.topology,
   };
   parkit_run_result result;
   const char *phase = NULL;

@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(
   build-essential cmake git pkg-config          # toolchain
-  openmpi-bin libopenmpi-dev                    # MPI
+  openmpi-bin libopenmpi-dev                    # MPI (and libhwloc-dev)
+  hwloc                                         # hwloc-calc: topology test
   libhdf5-openmpi-dev hdf5-tools                # parallel HDF5, h5dump
   python3 python3-h5py python3-numpy python3-pandas python3-pytest
   python3-matplotlib                            # analysis/ plots

@@ -120,7 +120,8 @@ def machine_facts(parkit, cores=None):
         command += ["--cores", str(cores)]
     facts = run_json(command)
     llc = facts.get("last_level_cache_bytes") or 0
-    facts["llc_assumed"] = llc <= 0
+    # A cache hwloc does not know counts as a stated default (topology.h).
+    facts["llc_assumed"] = llc <= 0 or facts.get("fallback_cache_domains", 0) > 0
     facts["llc_bytes"] = llc if llc > 0 else ASSUMED_LLC_BYTES
     return facts
 

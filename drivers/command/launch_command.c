@@ -274,6 +274,12 @@ static int print_splits(const parkit_split *splits, int count,
                           json_integer(shape->numa_domains)) ||
       json_object_set_new(root, "l3_domains_per_node",
                           json_integer(shape->l3_domains)) ||
+      json_object_set_new(
+          root, "last_level_cache_bytes",
+          json_integer(shape->last_level_cache_bytes * nodes)) ||
+      json_object_set_new(
+          root, "fallback_cache_domains",
+          json_integer(shape->fallback_cache_domains * nodes)) ||
       json_object_set_new(root, "nodes", json_integer(nodes)) ||
       json_object_set(root, "splits", list);
   for (int i = 0; status == 0 && i < count; ++i) {
@@ -294,6 +300,23 @@ static int print_splits(const parkit_split *splits, int count,
            EXIT_FAILED;
   putchar('\n');
   return EXIT_OK;
+}
+
+/* The node's shape for `cores` cores instead of its own: the caches in
+ * proportion, one domain of each kind unless the cores are the node's. */
+static parkit_node_shape scaled_shape(const parkit_node_shape *shape,
+                                      int cores) {
+  if (cores == shape->cores)
+    return *shape;
+  parkit_node_shape scaled = {.cores = cores,
+                              .numa_domains = 1,
+                              .l3_domains = 1,
+                              .fallback_cache_domains =
+                                  shape->fallback_cache_domains};
+  scaled.last_level_cache_bytes =
+      shape->cores > 0 ? shape->last_level_cache_bytes * cores / shape->cores
+                       : 0;
+  return scaled;
 }
 
 int parkit_splits_main(int argc, char **argv) {
@@ -335,7 +358,7 @@ int parkit_splits_main(int argc, char **argv) {
     } else if ((strcmp(word, "--cores") == 0 || strcmp(word, "--nodes") == 0) &&
                positive(value) > 0) {
       if (word[2] == 'c')
-        shape = (parkit_node_shape){positive(value), 1, 1};
+        shape = scaled_shape(&shape, positive(value));
       else
         nodes = positive(value);
     } else {

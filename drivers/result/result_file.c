@@ -242,6 +242,10 @@ static int write_summary_attributes(hid_t file,
   PARKIT_CALL(attribute_integer(file, "nodes", record->placement->node_count));
   PARKIT_CALL(attribute_integer(file, "ranks_per_node",
                                 record->placement->max_ranks_on_node));
+  PARKIT_CALL(attribute_integer(file, "last_level_cache_bytes",
+                                record->placement->job_last_level_cache_bytes));
+  PARKIT_CALL(attribute_integer(file, "last_level_cache_fallback_domains",
+                                record->placement->job_fallback_cache_domains));
   PARKIT_CALL(attribute_integer(file, "workers",
                                 (int64_t)record->context->size *
                                     record->context->threads));
@@ -401,6 +405,11 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
                              sizeof(int), ranks, writers, (hsize_t)threads,
                              result->thread_cpus, NULL,
                              "CPU each OpenMP thread was on, [rank, thread]"));
+  PARKIT_CALL(write_per_rank(
+      group, "thread_numa", H5T_STD_I32LE, H5T_NATIVE_INT, sizeof(int), ranks,
+      writers, (hsize_t)threads, result->thread_numa_nodes, NULL,
+      "NUMA node of the CPU each OpenMP thread was on (-1: unknown), "
+      "[rank, thread]"));
   PARKIT_CALL(write_string_rows(
       group, "thread_cpuset", ranks, writers, (hsize_t)threads,
       PARKIT_CPUSET_TEXT, result->thread_cpusets,
@@ -408,6 +417,57 @@ static int write_rank_table(hid_t file, const parkit_run_record *record,
   if (writers->opens_file)
     PARKIT_H5_CALL(H5Gclose(group));
   return 0;
+}
+
+/* One int64 per node, written by the node's first rank: dataset `name` of
+ * the group, [nodes] (columns 0) or [nodes, columns]. */
+static int write_node_integers(hid_t group, const char *name,
+                               const parkit_placement *placement,
+                               hsize_t columns, const int64_t *values,
+                               const char *units, const char *description) {
+  hsize_t dims[2] = {(hsize_t)placement->node_count, columns};
+  hsize_t start[2] = {(hsize_t)placement->node_index, 0};
+  hsize_t count[2] = {1, columns};
+  return write_block(group, name, H5T_STD_I64LE, H5T_NATIVE_INT64,
+                     columns ? 2 : 1, dims, placement->node_rank == 0, start,
+                     count, values, units, description);
+}
+
+/* What hwloc says of the node's CPUs (topology.h): NUMA nodes and caches. */
+static int write_node_hardware(hid_t group, const parkit_placement *placement) {
+  const parkit_hardware_summary *hardware = &placement->node_hardware;
+  const parkit_last_level_caches *caches = &hardware->last_level;
+  int64_t numa = hardware->numa_nodes, level = caches->level;
+  int64_t domains = caches->domains, fallback = caches->fallback_domains;
+  int64_t sizes[PARKIT_CACHE_LEVELS], cpus[PARKIT_CACHE_LEVELS];
+  for (int i = 0; i < PARKIT_CACHE_LEVELS; ++i) {
+    sizes[i] = hardware->cache_bytes[i];
+    cpus[i] = hardware->cache_cpus[i];
+  }
+  PARKIT_CALL(write_node_integers(group, "numa_nodes", placement, 0, &numa,
+                                  "NUMA nodes",
+                                  "NUMA nodes of the node's CPUs"));
+  PARKIT_CALL(write_node_integers(
+      group, "cache_bytes", placement, PARKIT_CACHE_LEVELS, sizes, "bytes",
+      "size of one L1 data, L2 and L3 cache of the node's CPUs (the largest "
+      "of that level), 0: none or unknown, [node, level]"));
+  PARKIT_CALL(write_node_integers(group, "cache_cpus", placement,
+                                  PARKIT_CACHE_LEVELS, cpus, "CPUs",
+                                  "CPUs sharing that cache, [node, level]"));
+  PARKIT_CALL(write_node_integers(
+      group, "llc_level", placement, 0, &level, NULL,
+      "level of the last-level cache (3: L3), 0: no cache known"));
+  PARKIT_CALL(write_node_integers(
+      group, "llc_domains", placement, 0, &domains, "caches",
+      "distinct last-level caches of the node's CPUs (no cache known: "
+      "packages)"));
+  PARKIT_CALL(write_node_integers(
+      group, "llc_bytes", placement, 0, &caches->bytes, "bytes",
+      "sum of their sizes, 32 MiB for each of unknown size"));
+  return write_node_integers(group, "llc_fallback_domains", placement, 0,
+                             &fallback, "caches",
+                             "last-level caches of unknown size, counted as "
+                             "32 MiB in llc_bytes");
 }
 
 /* One row per node, written by the node's first rank (world rank order). */
@@ -425,11 +485,10 @@ static int write_node_table(hid_t file, const parkit_run_record *record) {
                           &one, placement->host, NULL,
                           "host name of each node"));
   PARKIT_H5_CALL(H5Tclose(text));
-  PARKIT_CALL(write_block(group, "ranks", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
-                          &nodes, leader, &row, &one, &ranks, "ranks",
-                          "ranks on each node"));
-  PARKIT_CALL(write_block(group, "cores", H5T_STD_I64LE, H5T_NATIVE_INT64, 1,
-                          &nodes, leader, &row, &one, &cores, "cores",
+  PARKIT_CALL(write_node_integers(group, "ranks", placement, 0, &ranks, "ranks",
+                                  "ranks on each node"));
+  PARKIT_CALL(
+      write_node_integers(group, "cores", placement, 0, &cores, "cores",
                           "physical cores the node's ranks may run on"));
   const parkit_interference *seen = &record->result->interference;
   PARKIT_CALL(write_block(group, "foreign_cpu_seconds", H5T_IEEE_F64LE,
@@ -449,6 +508,7 @@ static int write_node_table(hid_t file, const parkit_run_record *record) {
                           "CPUs the node's ranks may run on (union of their "
                           "masks)"));
   PARKIT_H5_CALL(H5Tclose(text));
+  PARKIT_CALL(write_node_hardware(group, placement));
   PARKIT_H5_CALL(H5Gclose(group));
   return 0;
 }

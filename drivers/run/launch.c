@@ -254,8 +254,9 @@ bool parkit_launch_format(const parkit_launch_command *command, char *text,
 }
 
 bool parkit_launch_line(parkit_mode mode, int ranks, int threads, int nodes,
-                        int cores_per_node, parkit_launcher launcher, int argc,
-                        char **argv, char *text, size_t size) {
+                        int cores_per_node, parkit_launcher launcher,
+                        parkit_alignment alignment, int argc, char **argv,
+                        char *text, size_t size) {
   if (argc < 3)
     return false;
   /* The user's options, without their --threads. */
@@ -278,6 +279,7 @@ bool parkit_launch_line(parkit_mode mode, int ranks, int threads, int nodes,
       .threads = threads,
       .nodes = nodes,
       .launcher = launcher,
+      .alignment = alignment,
       .cores_per_node = cores_per_node,
       .program = "parkit",
       .mpirun = "mpirun",

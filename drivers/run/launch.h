@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum parkit_launcher {
   PARKIT_LAUNCHER_MPIRUN,
@@ -93,14 +94,16 @@ bool parkit_launch_format(const parkit_launch_command *command, char *text,
 
 /* The launch line that runs the program of `argv` (argv[0] MODE KERNEL
  * options..., as typed) again as `mode` ranks x threads on `nodes` nodes of
- * `cores_per_node` cores, with `launcher` and the recipe's placement: the
+ * `cores_per_node` cores, with `launcher`, the recipe's placement and
+ * `alignment`: the
  * "fix:" of a placement warning. The program is written "parkit", the
  * user's --threads is replaced by `threads`; oversubscribing when the
  * shape needs it. Returns false when it cannot be built or `size` is too
  * small. */
 bool parkit_launch_line(parkit_mode mode, int ranks, int threads, int nodes,
-                        int cores_per_node, parkit_launcher launcher, int argc,
-                        char **argv, char *text, size_t size);
+                        int cores_per_node, parkit_launcher launcher,
+                        parkit_alignment alignment, int argc, char **argv,
+                        char *text, size_t size);
 
 /* The mode a ranks x threads split runs as: threads for one rank on one
  * node, ranks for one thread per rank, hybrid otherwise. */
@@ -110,7 +113,12 @@ parkit_mode parkit_split_mode(int ranks, int threads, int nodes);
 typedef struct parkit_node_shape {
   int cores;
   int numa_domains; /* NUMA nodes among those cores (>= 1) */
-  int l3_domains;   /* L3 caches among them (>= 1) */
+  int l3_domains;   /* last-level caches of known size among them (>= 1) */
+  /* The sum of the sizes of the distinct last-level caches of those
+   * cores (bytes; 0 unknown), and how many of them were of unknown size
+   * and counted as a stated default. */
+  int64_t last_level_cache_bytes;
+  int fallback_cache_domains;
 } parkit_node_shape;
 
 typedef struct parkit_split {

@@ -31,43 +31,6 @@ void parkit_format_cpuset(const cpu_set_t *cpus, char *text, size_t size) {
   }
 }
 
-/* Reads one integer from a sysfs file; -1 when unreadable. */
-static long read_sysfs_integer(const char *path) {
-  FILE *file = fopen(path, "r");
-  if (file == NULL)
-    return -1;
-  long value = -1;
-  if (fscanf(file, "%ld", &value) != 1)
-    value = -1;
-  fclose(file);
-  return value;
-}
-
-/* Physical cores among the CPUs of `cpus`: hyperthreads of one core count
- * once. Falls back to the CPU count where the topology cannot be read. */
-static int count_cores(const cpu_set_t *cpus) {
-  long seen[CPU_SETSIZE];
-  int cores = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, cpus))
-      continue;
-    char path[128];
-    snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
-    long core = read_sysfs_integer(path);
-    snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
-    long package = read_sysfs_integer(path);
-    long key = (core < 0 || package < 0) ? -1 - cpu : package * 65536 + core;
-    bool known = false;
-    for (int i = 0; i < cores && !known; ++i)
-      known = seen[i] == key;
-    if (!known)
-      seen[cores++] = key;
-  }
-  return cores;
-}
-
 /* Compares this rank's mask with those of the other ranks on its node:
  * sets `bound`, `partly_overlapping_rank`, `same_mask_rank` and
  * `same_mask_ranks` (placement.h). Collective over the node. */
@@ -130,14 +93,36 @@ static int find_node(parkit_placement *placement, MPI_Comm world) {
   PARKIT_MPI_CALL(MPI_Allreduce(&placement->node_size,
                                 &placement->max_ranks_on_node, 1, MPI_INT,
                                 MPI_MAX, world));
-  /* The node's cores: the union of its ranks' masks. */
+  /* The node's CPUs: the union of its ranks' masks. */
   PARKIT_MPI_CALL(MPI_Allreduce(&placement->cpus, &placement->node_cpus,
                                 (int)sizeof(cpu_set_t), MPI_BYTE, MPI_BOR,
                                 placement->node_comm));
-  placement->node_cores = count_cores(&placement->node_cpus);
   parkit_format_cpuset(&placement->node_cpus, placement->node_cpuset_text,
                        sizeof placement->node_cpuset_text);
   return compare_node_masks(placement, &placement->node_cpus, world_rank);
+}
+
+/* The node's hardware from its union of masks, and the job's sums of
+ * last-level caches over the nodes (each node's leader adds its node's).
+ * Collective over `world`. */
+static int describe_hardware(parkit_placement *placement, MPI_Comm world) {
+  const parkit_topology *topology = placement->topology;
+  const cpu_set_t *node_cpus = &placement->node_cpus;
+  placement->node_cores = parkit_topology_cores(topology, node_cpus);
+  parkit_topology_summarize(topology, node_cpus, &placement->node_hardware);
+  placement->node_numa_domains =
+      parkit_topology_domains(topology, node_cpus, PARKIT_DOMAIN_NUMA);
+  placement->node_cache_domains = parkit_topology_domains(
+      topology, node_cpus, PARKIT_DOMAIN_LAST_LEVEL_CACHE);
+  const parkit_last_level_caches *caches = &placement->node_hardware.last_level;
+  bool leader = placement->node_rank == 0;
+  int64_t mine[2] = {leader ? caches->bytes : 0,
+                     leader ? caches->fallback_domains : 0};
+  int64_t job[2] = {0, 0};
+  PARKIT_MPI_CALL(MPI_Allreduce(mine, job, 2, MPI_INT64_T, MPI_SUM, world));
+  placement->job_last_level_cache_bytes = job[0];
+  placement->job_fallback_cache_domains = job[1];
+  return 0;
 }
 
 /* The CPUs this rank's threads may use. With OMP_PROC_BIND set, libgomp
@@ -174,19 +159,30 @@ int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
   memset(placement, 0, sizeof *placement);
   placement->node_comm = MPI_COMM_NULL;
   placement->leaders_comm = MPI_COMM_NULL;
+  PARKIT_CALL(parkit_topology_load(&placement->topology));
+  const parkit_topology *topology = placement->topology;
   PARKIT_CALL(rank_cpus(&placement->cpus));
   placement->cpu_count = CPU_COUNT(&placement->cpus);
-  placement->core_count = count_cores(&placement->cpus);
+  placement->core_count = parkit_topology_cores(topology, &placement->cpus);
+  placement->numa_nodes =
+      parkit_topology_numa_nodes(topology, &placement->cpus);
+  placement->cache_domains =
+      parkit_topology_domains(topology, &placement->cpus,
+                              PARKIT_DOMAIN_LAST_LEVEL_CACHE)
+          .count;
   parkit_format_cpuset(&placement->cpus, placement->cpuset_text,
                        sizeof placement->cpuset_text);
   parkit_host_name(placement->host, sizeof placement->host);
   PARKIT_CALL(find_node(placement, world));
+  PARKIT_CALL(describe_hardware(placement, world));
   PARKIT_MPI_CALL(
       MPI_Comm_set_errhandler(placement->node_comm, MPI_ERRORS_RETURN));
   return 0;
 }
 
 void parkit_placement_free(parkit_placement *placement) {
+  parkit_topology_free(placement->topology);
+  placement->topology = NULL;
   if (placement->node_comm != MPI_COMM_NULL)
     MPI_Comm_free(&placement->node_comm);
   if (placement->leaders_comm != MPI_COMM_NULL)
@@ -274,32 +270,55 @@ typedef struct fix_context {
 
 /* "parkit:   fix: <the launch line for this shape>" (launch.h builds it:
  * the one recipe per mode). */
-static void print_fix(const char *label, const fix_context *fix,
-                      parkit_mode mode, int ranks, int threads) {
+static void print_fix(const fix_context *fix, parkit_mode mode, int ranks,
+                      int threads, parkit_alignment alignment) {
   char line[4096];
-  parkit_launcher launcher =
-      under_slurm() ? PARKIT_LAUNCHER_SRUN : PARKIT_LAUNCHER_MPIRUN;
+  parkit_launcher launcher = under_slurm() && alignment == PARKIT_ALIGN_NONE
+                                 ? PARKIT_LAUNCHER_SRUN
+                                 : PARKIT_LAUNCHER_MPIRUN;
   if (parkit_launch_line(mode, ranks, threads, fix->nodes, fix->cores_per_node,
-                         launcher, fix->argc, fix->argv, line, sizeof line))
-    fprintf(stderr, "parkit:   %s %s\n", label, line);
+                         launcher, alignment, fix->argc, fix->argv, line,
+                         sizeof line))
+    fprintf(stderr, "parkit:   fix: %s\n", line);
+}
+
+/* "0", "0 and 1", "0, 1 and 2", or "0, 1, 2, ..." when there are more. */
+static void format_rank_list(const int *listed, int count, char *text,
+                             size_t size) {
+  int shown = count <= 3 ? count : 3;
+  size_t used = 0;
+  text[0] = '\0';
+  for (int i = 0; i < shown && used < size; ++i) {
+    const char *separator = i == 0                             ? ""
+                            : i == count - 1 && count == shown ? " and "
+                                                               : ", ";
+    int written =
+        snprintf(text + used, size - used, "%s%d", separator, listed[i]);
+    used += written > 0 ? (size_t)written : 0;
+  }
+  if (count > shown && used < size)
+    snprintf(text + used, size - used, ", ...");
 }
 
 static void warn_thin_binding(const parkit_command *command, int threads,
-                              int thin_ranks, int fewest_cores, int ranks,
+                              const int *thin_ranks, int thin_count,
+                              int fewest_cores, int ranks,
                               const fix_context *fix) {
+  char listed[64];
+  format_rank_list(thin_ranks, thin_count, listed, sizeof listed);
   bool threads_mode = command->mode == PARKIT_MODE_THREADS;
   fprintf(stderr,
-          "parkit: warning: %d of %d ranks may run on only %d core%s but "
+          "parkit: warning: %d of %d ranks (%s) may run on only %d core%s but "
           "start %d threads each: the threads will share %s%s.\n",
-          thin_ranks, ranks, fewest_cores, fewest_cores == 1 ? "" : "s",
+          thin_count, ranks, listed, fewest_cores, fewest_cores == 1 ? "" : "s",
           threads, fewest_cores == 1 ? "it" : "them",
           threads_mode ? " (give the process more cores: no narrower "
                          "taskset or cgroup; or run as many threads as cores)"
                        : "");
   if (threads_mode)
-    print_fix("fix:", fix, PARKIT_MODE_THREADS, 1, fewest_cores);
+    print_fix(fix, PARKIT_MODE_THREADS, 1, fewest_cores, PARKIT_ALIGN_NONE);
   else
-    print_fix("fix:", fix, command->mode, ranks, threads);
+    print_fix(fix, command->mode, ranks, threads, PARKIT_ALIGN_NONE);
 }
 
 static void warn_oversubscribed(const parkit_command *command, int threads,
@@ -316,32 +335,33 @@ static void warn_oversubscribed(const parkit_command *command, int threads,
           nodes > 1 ? " (the most crowded)" : "", cores, cores == 1 ? "" : "s");
   switch (command->mode) {
   case PARKIT_MODE_THREADS:
-    print_fix("fix:", fix, PARKIT_MODE_THREADS, 1, cores);
+    print_fix(fix, PARKIT_MODE_THREADS, 1, cores, PARKIT_ALIGN_NONE);
     break;
   case PARKIT_MODE_RANKS:
-    print_fix("fix:", fix, PARKIT_MODE_RANKS, cores * nodes, 1);
+    print_fix(fix, PARKIT_MODE_RANKS, cores * nodes, 1, PARKIT_ALIGN_NONE);
     break;
   case PARKIT_MODE_HYBRID:
     if (cores >= ranks_on_node)
-      print_fix("fix:", fix, PARKIT_MODE_HYBRID, ranks_on_node * nodes,
-                cores / ranks_on_node);
+      print_fix(fix, PARKIT_MODE_HYBRID, ranks_on_node * nodes,
+                cores / ranks_on_node, PARKIT_ALIGN_NONE);
     else
-      print_fix("fix:", fix, PARKIT_MODE_HYBRID, cores * nodes, 1);
+      print_fix(fix, PARKIT_MODE_HYBRID, cores * nodes, 1, PARKIT_ALIGN_NONE);
     break;
   }
 }
 
 /* Ranks stacked on the same cores of a node: masks that partly overlap,
- * or one mask, narrower than the node, given to more workers than it has
- * cores (a mask as wide as the node is the oversubscription warning's
- * case). The lowest such rank says so itself: it knows its host and CPUs.
- * Collective over `world`. */
+ * or one mask, narrower than the node, shared by several ranks whose
+ * workers outnumber its cores (a mask as wide as the node is the
+ * oversubscription warning's case; a rank alone on too few cores for its
+ * threads, the thin-binding warning's). The lowest such rank says so
+ * itself: it knows its host and CPUs. Collective over `world`. */
 static int warn_stacked_binding(const parkit_placement *placement,
                                 const parkit_command *command, int threads,
                                 int rank, const fix_context *fix,
                                 MPI_Comm world) {
   bool partly = placement->partly_overlapping_rank >= 0;
-  bool crowded = placement->bound &&
+  bool crowded = placement->bound && placement->same_mask_ranks > 1 &&
                  placement->same_mask_ranks * threads > placement->core_count;
   int mine = partly || crowded ? rank : INT_MAX, first = 0;
   PARKIT_MPI_CALL(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, world));
@@ -367,7 +387,69 @@ static int warn_stacked_binding(const parkit_placement *placement,
                   "stacks ranks.\n");
   int ranks = 1;
   PARKIT_MPI_CALL(MPI_Comm_size(world, &ranks));
-  print_fix("fix:", fix, command->mode, ranks, threads);
+  print_fix(fix, command->mode, ranks, threads, PARKIT_ALIGN_NONE);
+  return 0;
+}
+
+/* Fixes a rank whose threads span domains: one rank per last-level cache
+ * where those are at least as many as the NUMA nodes and hold the threads,
+ * else one per NUMA node, with at most the cores of one domain each. */
+static void fix_straddled_domains(const parkit_placement *placement,
+                                  int threads, const fix_context *fix) {
+  const parkit_domains *caches = &placement->node_cache_domains;
+  const parkit_domains *numa = &placement->node_numa_domains;
+  bool by_cache = caches->count > 1 && caches->count >= numa->count &&
+                  threads <= caches->fewest_cores;
+  if (!by_cache && numa->count > 1)
+    print_fix(fix, PARKIT_MODE_HYBRID, numa->count * placement->node_count,
+              threads < numa->fewest_cores ? threads : numa->fewest_cores,
+              PARKIT_ALIGN_NUMA);
+  else
+    print_fix(fix, PARKIT_MODE_HYBRID, caches->count * placement->node_count,
+              threads < caches->fewest_cores ? threads : caches->fewest_cores,
+              PARKIT_ALIGN_L3CACHE);
+}
+
+/* Ranks whose threads may run in several NUMA nodes or last-level caches
+ * (of known size): the lowest such rank says so, with its CPUs, and names
+ * the mapping that keeps each rank in one domain. A rank of one thread
+ * shares no data among threads and is left alone. Collective over
+ * `world`. */
+static int warn_straddled_domains(const parkit_placement *placement,
+                                  int threads, int rank, const fix_context *fix,
+                                  MPI_Comm world) {
+  bool numa = placement->numa_nodes > 1, caches = placement->cache_domains > 1;
+  bool spread = threads > 1 && (numa || caches);
+  int mine = spread ? 1 : 0, spreading = 0;
+  int candidate = spread ? rank : INT_MAX, first = 0;
+  PARKIT_MPI_CALL(MPI_Allreduce(&mine, &spreading, 1, MPI_INT, MPI_SUM, world));
+  PARKIT_MPI_CALL(
+      MPI_Allreduce(&candidate, &first, 1, MPI_INT, MPI_MIN, world));
+  if (spreading == 0 || first != rank)
+    return 0;
+  int level = placement->node_hardware.last_level.level;
+  char spans[96] = "", across[64] = "", others[48] = "";
+  if (numa)
+    snprintf(spans, sizeof spans, "%d NUMA nodes%s", placement->numa_nodes,
+             caches ? " and " : "");
+  if (caches)
+    snprintf(spans + strlen(spans), sizeof spans - strlen(spans),
+             "%d L%d caches", placement->cache_domains, level);
+  snprintf(across, sizeof across, "%s%s", numa ? "NUMA nodes" : "",
+           numa && caches ? " and caches"
+           : caches       ? "caches"
+                          : "");
+  if (spreading > 1)
+    snprintf(others, sizeof others, " (so do those of %d other rank%s)",
+             spreading - 1, spreading == 2 ? "" : "s");
+  fprintf(stderr,
+          "parkit: warning: the %d threads of rank %d may run on CPUs %s of "
+          "node %s, which span %s%s: threads of one rank then share data "
+          "across %s, which is slower than within one; one rank per domain "
+          "keeps them together.\n",
+          threads, rank, placement->cpuset_text, placement->host, spans, others,
+          across);
+  fix_straddled_domains(placement, threads, fix);
   return 0;
 }
 
@@ -383,39 +465,45 @@ int parkit_warn_about_placement(const parkit_placement *placement,
                      .cores_per_node = placement->node_cores};
   PARKIT_CALL(
       warn_stacked_binding(placement, command, threads, rank, &fix, world));
-  int thin = placement->core_count < threads ? 1 : 0;
-  int thin_ranks = 0, fewest_cores = 0;
-  PARKIT_MPI_CALL(
-      MPI_Allreduce(&thin, &thin_ranks, 1, MPI_INT, MPI_SUM, world));
+  PARKIT_CALL(warn_straddled_domains(placement, threads, rank, &fix, world));
+  int fewest_cores = 0;
   PARKIT_MPI_CALL(MPI_Allreduce(&placement->core_count, &fewest_cores, 1,
                                 MPI_INT, MPI_MIN, world));
-  /* Rank 0 finds the most crowded node: workers minus cores. */
-  int mine[2] = {placement->node_size, placement->node_cores};
-  int *all = NULL;
+  /* Rank 0 finds the most crowded node (workers minus cores) and the ranks
+   * with fewer cores than threads. */
+  int mine[3] = {placement->node_size, placement->node_cores,
+                 placement->core_count < threads ? 1 : 0};
+  int *all = NULL, *thin_ranks = NULL;
   char(*hosts)[PARKIT_HOST_TEXT] = NULL;
   if (rank == 0) {
-    PARKIT_ALLOCATE(all, 2 * ranks);
+    PARKIT_ALLOCATE(all, 3 * ranks);
+    PARKIT_ALLOCATE(thin_ranks, ranks);
     PARKIT_ALLOCATE(hosts, ranks);
   }
-  PARKIT_MPI_CALL(MPI_Gather(mine, 2, MPI_INT, all, 2, MPI_INT, 0, world));
+  PARKIT_MPI_CALL(MPI_Gather(mine, 3, MPI_INT, all, 3, MPI_INT, 0, world));
   PARKIT_MPI_CALL(MPI_Gather(placement->host, PARKIT_HOST_TEXT, MPI_CHAR, hosts,
                              PARKIT_HOST_TEXT, MPI_CHAR, 0, world));
   if (rank != 0)
     return 0;
-  int worst = 0;
-  for (int r = 1; r < ranks; ++r)
-    if (all[2 * r] * threads - all[2 * r + 1] >
-        all[2 * worst] * threads - all[2 * worst + 1])
+  int worst = 0, thin_count = 0;
+  for (int r = 0; r < ranks; ++r) {
+    if (all[3 * r] * threads - all[3 * r + 1] >
+        all[3 * worst] * threads - all[3 * worst + 1])
       worst = r;
-  int ranks_on_node = all[2 * worst], node_cores = all[2 * worst + 1];
+    if (all[3 * r + 2])
+      thin_ranks[thin_count++] = r;
+  }
+  int ranks_on_node = all[3 * worst], node_cores = all[3 * worst + 1];
   fix.cores_per_node = node_cores;
   if (ranks_on_node * threads > node_cores)
     warn_oversubscribed(command, threads, ranks_on_node, node_cores,
                         hosts[worst], &fix);
+  if (thin_count > 0)
+    warn_thin_binding(command, threads, thin_ranks, thin_count, fewest_cores,
+                      ranks, &fix);
   free(all);
+  free(thin_ranks);
   free(hosts);
-  if (thin_ranks > 0)
-    warn_thin_binding(command, threads, thin_ranks, fewest_cores, ranks, &fix);
   return 0;
 }
 

@@ -33,9 +33,12 @@ static void report_progress(progress *state, const char *what, int done,
   state->last_report = now;
 }
 
-/* Where each OpenMP thread of this rank is: its CPU now and its mask. */
-static int sample_thread_placement(parkit_run_result *result) {
+/* Where each OpenMP thread of this rank is: its CPU now, that CPU's NUMA
+ * node, and its mask. */
+static int sample_thread_placement(const parkit_topology *topology,
+                                   parkit_run_result *result) {
   PARKIT_ALLOCATE(result->thread_cpus, result->threads);
+  PARKIT_ALLOCATE(result->thread_numa_nodes, result->threads);
   PARKIT_ALLOCATE(result->thread_cpusets, result->threads);
   memset(result->thread_cpusets, 0,
          sizeof(*result->thread_cpusets) * (size_t)result->threads);
@@ -49,6 +52,9 @@ static int sample_thread_placement(parkit_run_result *result) {
     parkit_format_cpuset(&mask, result->thread_cpusets[thread],
                          PARKIT_CPUSET_TEXT);
   }
+  for (int thread = 0; thread < result->threads; ++thread)
+    result->thread_numa_nodes[thread] =
+        parkit_topology_numa_node(topology, result->thread_cpus[thread]);
   return 0;
 }
 
@@ -237,7 +243,7 @@ static int run_with_clock(const parkit_kernel *kernel,
 
   PARKIT_CALL(enter_phase("setup", failed_phase, settings, ctx->rank));
   PARKIT_CALL(kernel->setup(ctx, options, &state));
-  PARKIT_CALL(sample_thread_placement(result));
+  PARKIT_CALL(sample_thread_placement(settings->topology, result));
   PARKIT_ALLOCATE(my_times, settings->repetitions);
 
   PARKIT_CALL(enter_phase("warm-up", failed_phase, settings, ctx->rank));
@@ -288,6 +294,7 @@ void parkit_run_result_free(parkit_run_result *result) {
   free(result->phase_times);
   free(result->phase_statistics);
   free(result->thread_cpus);
+  free(result->thread_numa_nodes);
   free(result->thread_cpusets);
   parkit_outputs_free(&result->outputs);
   memset(result, 0, sizeof *result);

@@ -13,6 +13,7 @@
 #include "phases.h"
 #include "placement.h"
 #include "statistics.h"
+#include "topology.h"
 
 #include <stdbool.h>
 
@@ -26,6 +27,7 @@ typedef struct parkit_runner_settings {
   const parkit_fault *fault; /* test-only injected fault, or NULL */
   /* Where to look for interference during the timed repetitions. */
   parkit_interference_scope interference;
+  const parkit_topology *topology; /* for the threads' NUMA nodes */
 } parkit_runner_settings;
 
 typedef struct parkit_run_result {
@@ -55,7 +57,8 @@ typedef struct parkit_run_result {
   char rate_unit[48];
   parkit_verdict verdict;
   parkit_outputs outputs;
-  int *thread_cpus; /* [threads]: CPU of each thread */
+  int *thread_cpus;       /* [threads]: CPU of each thread */
+  int *thread_numa_nodes; /* [threads]: NUMA node of that CPU, -1 unknown */
   char (*thread_cpusets)[PARKIT_CPUSET_TEXT]; /* [threads]: its mask */
   double peak_resident_bytes;                 /* this rank's peak RSS */
 } parkit_run_result;

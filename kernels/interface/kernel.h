@@ -46,6 +46,12 @@ typedef struct parkit_context {
    * setup(); NULL in validate() and memory_bytes(), which run before the
    * output location is checked. A kernel removes what it writes there. */
   const char *scratch_dir;
+  /* Bytes of last-level cache the whole job's CPUs use: the sum of the
+   * sizes of the distinct last-level caches that the CPUs of every rank on
+   * every node touch (from hwloc; a cache of unknown size counts 32 MiB,
+   * results/README.md). The same on every rank; set before validate(). 0
+   * where no driver computed it. */
+  int64_t last_level_cache_bytes;
   /* The runner's phase clock (parkit_phase_begin/end); kernels pass the
    * context on and never look inside. */
   struct parkit_phase_clock *clock;

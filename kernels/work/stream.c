@@ -15,10 +15,14 @@
  * reports.
  *
  * Parameters
- *   --n        elements per array; 0 (the default) picks 4 x the last-level
- *              cache of cpu0 (sysfs /sys/devices/system/cpu/cpu0/cache) per
- *              array, or 4 x 32 MiB when sysfs does not say. The size used
- *              is the output `array_elements`.
+ *   --n        elements per array; 0 (the default) makes each array 4 x
+ *              the job's last-level cache, ctx->last_level_cache_bytes
+ *              (the sum of the distinct last-level caches the CPUs of all
+ *              ranks use, a cache of unknown size counted as 32 MiB;
+ *              4 x 32 MiB where the context has none), so that no array
+ *              fits in the caches whatever the split. Every rank gets the
+ *              same value, so the size is the same on every rank. The size
+ *              used is the output `array_elements`.
  *   --scalar   s; the default 0.4 makes a repetition multiply a by
  *              s (2 + s) = 0.96, so many repetitions neither overflow nor
  *              reach subnormal numbers quickly (STREAM's 3 grows 15x)
@@ -58,8 +62,9 @@ static const parkit_option stream_options[OPTION_COUNT] = {
                   .type = PARKIT_OPTION_INT,
                   .default_value = "0",
                   .unit = "elements",
-                  .help = "doubles per array; 0: 4 x the last-level cache "
-                          "(sysfs), 4 x 32 MiB if unknown",
+                  .help = "doubles per array; 0: 4 x the sum of the "
+                          "last-level caches of the job's CPUs (hwloc; 32 "
+                          "MiB for each of unknown size)",
                   .min = 0,
                   .max = INT64_C(1) << 40},
     [OPTION_SCALAR] = {.name = "scalar",
@@ -131,59 +136,20 @@ typedef struct stream_state {
 
 /* ---- the array size ----------------------------------------------------- */
 
-/* Size in bytes of cpu0's highest-level data or unified cache, or 0. */
-static int64_t last_level_cache_bytes(void) {
-  int64_t best_level = 0, best_bytes = 0;
-  for (int index = 0; index < 16; ++index) {
-    char path[128], text[64];
-    int64_t level = 0, size = 0;
-    char unit = 0;
-    snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-      break;
-    bool instruction = fgets(text, sizeof text, file) != NULL &&
-                       strncmp(text, "Instruction", 11) == 0;
-    fclose(file);
-    snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
-    if ((file = fopen(path, "r")) == NULL)
-      continue;
-    bool have_level = fscanf(file, "%" SCNd64, &level) == 1;
-    fclose(file);
-    snprintf(path, sizeof path,
-             "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
-    if ((file = fopen(path, "r")) == NULL)
-      continue;
-    int fields = fscanf(file, "%" SCNd64 "%c", &size, &unit);
-    fclose(file);
-    if (instruction || !have_level || fields < 1)
-      continue;
-    size *= unit == 'K' ? 1024 : unit == 'M' ? 1048576 : 1;
-    if (level > best_level) {
-      best_level = level;
-      best_bytes = size;
-    }
-  }
-  return best_bytes;
-}
-
-/* --n, or 4 x the last-level cache in doubles. The same on every rank of a
- * node; ranks on different kinds of node could disagree, so the caller
- * takes the maximum over ranks. */
-static int64_t chosen_elements(const parkit_value *options) {
+/* --n, or 4 x the job's last-level cache in doubles: the same on every
+ * rank, since the context's cache size is. */
+static int64_t chosen_elements(const parkit_context *ctx,
+                               const parkit_value *options) {
   if (options[OPTION_N].integer > 0)
     return options[OPTION_N].integer;
-  int64_t cache = last_level_cache_bytes();
-  if (cache <= 0)
-    cache = DEFAULT_CACHE_BYTES;
+  int64_t cache = ctx->last_level_cache_bytes > 0 ? ctx->last_level_cache_bytes
+                                                  : DEFAULT_CACHE_BYTES;
   return 4 * cache / (int64_t)sizeof(double);
 }
 
 static double stream_memory_bytes(const parkit_context *ctx,
                                   const parkit_value *options) {
-  double n = (double)chosen_elements(options);
+  double n = (double)chosen_elements(ctx, options);
   return 3.0 * sizeof(double) * (n / ctx->size + 1);
 }
 
@@ -220,9 +186,7 @@ static void first_touch(stream_state *state) {
 static int setup_state(stream_state *state, const parkit_context *ctx,
                        const parkit_value *options) {
   state->context = *ctx;
-  state->n = chosen_elements(options);
-  PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &state->n, 1, MPI_INT64_T,
-                                MPI_MAX, ctx->comm));
+  state->n = chosen_elements(ctx, options);
   state->scalar = options[OPTION_SCALAR].real;
   state->perturb = options[OPTION_PERTURB].flag;
   state->mine = parkit_balanced_part(state->n, ctx->size, ctx->rank);

@@ -131,6 +131,22 @@ def test_default_mpirun_binding_trap_is_named_with_its_fix(tmp_path):
         assert list(f["ranks/cores"][:]) == [1, 1]
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2,
+                    reason="the binding trap needs 2 cores for 2 ranks")
+def test_a_rank_alone_on_too_few_cores_is_not_called_stacked(tmp_path):
+    # Each rank is alone on its core: that is the thin binding, named with
+    # the real rank numbers, and no "same CPUs" line about a rank -1.
+    result = run_parkit(["hybrid"] + QUICK + ["--threads", "2", "--out",
+                                              tmp_path],
+                        launcher=mpirun(2))
+    assert result.returncode == 0, result.stderr
+    assert "2 of 2 ranks (0 and 1) may run on only 1 core but start 2 " \
+        "threads each: the threads will share it." in result.stderr, \
+        result.stderr
+    assert "same CPUs" not in result.stderr, result.stderr
+    assert "-1" not in result.stderr, result.stderr
+
+
 def test_oversubscription_is_named_with_its_fix(tmp_path):
     cores = len(os.sched_getaffinity(0))
     result = run_parkit(["ranks"] + QUICK + ["--out", tmp_path],

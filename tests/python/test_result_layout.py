@@ -134,7 +134,8 @@ def check_file_against_readme(path):
             else:
                 assert dataset.dtype == np.dtype(row["type"]), name
             dims = [d.strip() for d in row["shape"].split(",")]
-            expected = tuple(shapes.get(d, dataset.shape[i])
+            expected = tuple(int(d) if d.isdigit()
+                             else shapes.get(d, dataset.shape[i])
                              for i, d in enumerate(dims))
             assert dataset.shape == expected, (name, dataset.shape, expected)
             if row["units"]:
