@@ -119,19 +119,24 @@ static void collect_on_root(parkit_provenance *provenance, int argc,
   snprintf(provenance->parkit_version, sizeof provenance->parkit_version, "%s",
            PARKIT_VERSION);
   int length = 0;
-  MPI_Get_library_version(provenance->mpi_library_version, &length);
+  if (MPI_Get_library_version(provenance->mpi_library_version, &length) !=
+      MPI_SUCCESS)
+    snprintf(provenance->mpi_library_version,
+             sizeof provenance->mpi_library_version, "unknown");
   /* Open MPI ends the string with a newline; keep the attribute one line. */
   char *newline = strchr(provenance->mpi_library_version, '\n');
   if (newline)
     *newline = '\0';
   int version = 0, subversion = 0;
-  MPI_Get_version(&version, &subversion);
+  if (MPI_Get_version(&version, &subversion) != MPI_SUCCESS)
+    version = subversion = 0; /* recorded as "0.0": unknown */
   snprintf(provenance->mpi_version, sizeof provenance->mpi_version, "%d.%d",
            version, subversion);
   snprintf(provenance->mpi_thread_level, sizeof provenance->mpi_thread_level,
            "%s", thread_level_name(thread_level));
   unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
+  if (H5get_libversion(&major, &minor, &release) < 0)
+    major = minor = release = 0; /* recorded as "0.0.0": unknown */
   snprintf(provenance->hdf5_version, sizeof provenance->hdf5_version,
            "%u.%u.%u", major, minor, release);
   snprintf(provenance->openmp_version, sizeof provenance->openmp_version,

@@ -183,10 +183,11 @@ int parkit_placement_init(parkit_placement *placement, MPI_Comm world) {
 void parkit_placement_free(parkit_placement *placement) {
   parkit_topology_free(placement->topology);
   placement->topology = NULL;
+  /* At the end of a run: a failure to release changes nothing. */
   if (placement->node_comm != MPI_COMM_NULL)
-    MPI_Comm_free(&placement->node_comm);
+    (void)MPI_Comm_free(&placement->node_comm);
   if (placement->leaders_comm != MPI_COMM_NULL)
-    MPI_Comm_free(&placement->leaders_comm);
+    (void)MPI_Comm_free(&placement->leaders_comm);
 }
 
 /* OMP_NUM_THREADS: "4", or a nested list "4,2" whose first entry counts. */
