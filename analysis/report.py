@@ -12,6 +12,7 @@ stderr. Exit status: 0 written, 1 no result file could be read, 2 bad
 arguments (a missing path included).
 """
 import argparse
+import json
 import os
 import sys
 
@@ -49,6 +50,18 @@ def parse_arguments(argv):
     return arguments
 
 
+def campaign_answer_of(paths):
+    """The main job's answer when the one path is its campaign directory
+    (answer.json, written by analysis/verdict.py), else None."""
+    if len(paths) != 1:
+        return None
+    path = os.path.join(paths[0], "answer.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as text:
+        return json.load(text)
+
+
 def main(argv=None):
     arguments = parse_arguments(argv)
     results = load_results(arguments.paths)
@@ -66,7 +79,7 @@ def main(argv=None):
             else "report.html"
     title = arguments.title or f"parkit report: {' '.join(arguments.paths)}"
     write_report(results, output, title, arguments.peak_gflops,
-                 arguments.peak_bandwidth)
+                 arguments.peak_bandwidth, campaign_answer_of(arguments.paths))
     print(os.path.abspath(output))
     return 0
 

@@ -10,7 +10,9 @@ __all__ = ["Results", "array_outputs", "load_results", "problem_text",
            "SUMMARY_COLUMNS", "summary_table", "write_report"]
 
 
-def write_report(results, path, title, peak_gflops=None, peak_bandwidth=None):
-    """Writes the HTML report (imports matplotlib only when called)."""
+def write_report(results, path, title, peak_gflops=None, peak_bandwidth=None,
+                 answer=None):
+    """Writes the HTML report (imports matplotlib only when called);
+    `answer`: the main job's answer.json as a dict, for a campaign."""
     from .html_report import write_report as write
-    return write(results, path, title, peak_gflops, peak_bandwidth)
+    return write(results, path, title, peak_gflops, peak_bandwidth, answer)

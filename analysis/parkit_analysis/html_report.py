@@ -160,12 +160,79 @@ def _runs_html(runs):
         "peak_resident_bytes_total": lambda v: f"{v / 2**20:.1f} MiB"})
 
 
-def render(results, title, peak_gflops=None, peak_bandwidth=None):
-    """The page as one string."""
+METHOD = """
+<p>parkit follows Hoefler and Belli, <i>Scientific benchmarking of parallel
+computing systems</i> (SC15), in what it measures and how it reports it:</p>
+<ul>
+<li><b>Base case.</b> Speedups are against the same problem on 1 rank
+&times; 1 thread of the same build on the same machine, not against a
+single run of a parallel mode.</li>
+<li><b>Medians with nonparametric intervals.</b> A run's time is the median
+of its timed repetitions, each timed by its slowest rank after a barrier;
+the main job's samples are the per-launch medians of interleaved rounds, and
+their 95% confidence interval of the median comes from order statistics
+(binomial ranks; no normality assumed). Fewer than 6 samples give no
+interval, and none is drawn.</li>
+<li><b>No averaging of ratios.</b> A difference between modes is the ratio
+of their medians, with a 95% interval from a seeded bootstrap over rounds;
+a mode is called faster only when the whole interval lies beyond the
+practical threshold (3%), equivalent when it lies within it, and otherwise
+the verdict says it is inconclusive and what it would take.</li>
+<li><b>Every varying factor recorded.</b> Each result file holds the
+command line, the placement of every rank and thread, the hardware
+(caches, NUMA nodes), compiler and flags, library versions, the
+environment and what else used the CPUs while it ran (foreign load, wait
+for a CPU, steal); the campaign record holds the seed, the sizes, the
+order of every round and every launch.</li>
+<li><b>Interference named.</b> Runs disturbed by a foreign load (more than
+5% of a core) or whose workers waited for a CPU more than 5% of the time
+decide nothing; the answer names them and the processes that were busy.</li>
+<li><b>Upper bounds shown.</b> The roofline draws the machine's compute and
+bandwidth ceilings (measured, or stated as assumed).</li>
+<li><b>Intervals on every bar.</b> Bars carry whiskers: the 95% interval of
+the median where there are enough samples, else the range, as each
+caption says.</li>
+</ul>
+"""
+
+
+def _answer_html(answer):
+    """The main job's verdict, from its answer.json."""
+    if not answer:
+        return ("<p>These results are not a main-job campaign (no "
+                "answer.json): no verdict; see the figures and the summary."
+                "</p>")
+    rows = "".join(
+        f"<tr><td>{html.escape(g['kernel'])}</td>"
+        f"<td>{html.escape(g['regime'])}</td>"
+        f"<td>{html.escape(g['verdict'] or 'no measurement decides')}</td>"
+        "</tr>" for g in answer["groups"])
+    notes = []
+    if answer["kind"] == "preview":
+        notes.append("<p class='problem'>PREVIEW: one round, no intervals; "
+                     "no winner is claimed.</p>")
+    if answer.get("hybrid_note"):
+        notes.append(f"<p>{html.escape(answer['hybrid_note'])}.</p>")
+    disturbed = answer["disturbed_runs"]
+    notes.append(f"<p>Interference: {len(disturbed)} of {answer['runs']} "
+                 "runs disturbed" + (
+                     f" ({html.escape(disturbed[0]['why'])})" if disturbed
+                     else "") + "; disturbed runs decide nothing.</p>")
+    return (f"<p>{answer['rounds']} rounds, {answer['runs']} runs, "
+            f"{answer['elapsed_seconds']:.0f} s, stopped by "
+            f"{html.escape(answer['stop_reason'])}; seed {answer['seed']}."
+            "</p><table><tr><th>kernel</th><th>regime</th><th>verdict (95% "
+            f"CI)</th></tr>{rows}</table>" + "".join(notes))
+
+
+def render(results, title, peak_gflops=None, peak_bandwidth=None,
+           answer=None):
+    """The page as one string; `answer`: the main job's answer.json (a
+    dict) when the results are its campaign."""
     runs = results.runs
     table = summary_table(results)
-    figures = all_figures(results, table, peak_gflops, peak_bandwidth) \
-        if len(runs) else []
+    figures = all_figures(results, table, peak_gflops, peak_bandwidth,
+                          answer) if len(runs) else []
     figure_html = "".join(
         f"<figure><img alt='{html.escape(name)}' "
         f"src='data:image/png;base64,{_png(figure)}'>"
@@ -183,6 +250,10 @@ def render(results, title, peak_gflops=None, peak_bandwidth=None):
 <p>{len(runs)} runs on {html.escape(machine)}. Written
 {now:%Y-%m-%d %H:%M} UTC by parkit's analysis/report.py.</p>
 <p id="page-check">figures not checked yet (the page's script did not run)</p>
+<h2>The answer</h2>
+{_answer_html(answer)}
+<h2>How it was measured</h2>
+{METHOD}
 <h2>Machine and build (provenance)</h2>
 {_provenance_table(runs)}
 <h2>Files</h2>
@@ -205,8 +276,8 @@ cores. <code>parkit report
 
 
 def write_report(results, path, title, peak_gflops=None,
-                 peak_bandwidth=None):
-    page = render(results, title, peak_gflops, peak_bandwidth)
+                 peak_bandwidth=None, answer=None):
+    page = render(results, title, peak_gflops, peak_bandwidth, answer)
     with open(path, "w", encoding="utf-8") as output:
         output.write(page)
     return path

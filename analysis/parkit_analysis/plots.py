@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .loader import array_outputs  # noqa: E402
+from .statistics import median_ci  # noqa: E402
 from .summary import best_per_mode_at, split_label  # noqa: E402
 
 MODES = ("threads", "ranks", "hybrid")
@@ -28,9 +29,6 @@ MODE_STYLE = {
 SERIES_STYLE = [dict(color=c, marker=m, linestyle=s) for c, m, s in zip(
     ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"],
     ["o", "s", "^", "D", "v", "P"], ["-", "--", ":", "-.", "-", "--"])]
-# Probe kernels measure overheads (their own figures below); their run times
-# are not a speedup story.
-PROBE_KERNELS = {"pingpong", "spawn", "sync", "footprint"}
 MOST_GROUPS = 12  # scaling figures: one per kernel and problem, at most this
 
 # Roofline defaults when neither options nor stream results give the peaks.
@@ -116,9 +114,35 @@ def scaling(results, table):
     return figures
 
 
+def time_interval(results, path):
+    """(low, high, kind) of a run's median time: the 95% CI over its
+    repetitions (each timed by its slowest rank; statistics.median_ci), or
+    with fewer than 6 repetitions their range."""
+    timings = results.timings
+    slowest = timings[timings["file"] == path].groupby("repetition")[
+        "seconds"].max().to_numpy()
+    if slowest.size == 0:
+        return math.nan, math.nan, "none"
+    ci = median_ci(slowest)
+    if ci.has_interval:
+        return ci.low, ci.high, "95% CI"
+    return float(slowest.min()), float(slowest.max()), "range"
+
+
+def _whiskers(heights, lows, highs):
+    """Error-bar extents below and above each height (never negative)."""
+    below = [max(h - l, 0) if math.isfinite(l) else 0
+             for h, l in zip(heights, lows)]
+    above = [max(u - h, 0) if math.isfinite(u) else 0
+             for h, u in zip(heights, highs)]
+    return [below, above]
+
+
 def modes_at_full_machine(results, table):
     """Threads vs ranks vs hybrid: each kernel's speedup at its largest core
-    count, the fastest split of each mode."""
+    count, the fastest split of each mode; whiskers: the speedup at the ends
+    of the 95% CI of the run's median time (the range of its repetitions
+    when it has fewer than 6)."""
     chosen = best_per_mode_at(table, None)
     groups = [(key, modes) for key, modes in chosen.items()
               if any(not math.isnan(row["speedup"]) for row in modes.values())]
@@ -126,20 +150,28 @@ def modes_at_full_machine(results, table):
         return []
     figure, axis = plt.subplots(figsize=(max(6.5, 1.9 * len(groups) + 2), 4.5))
     width = 0.26
+    kinds = set()
     for index, mode in enumerate(MODES):
-        positions, heights, labels = [], [], []
+        positions, heights, labels, lows, highs = [], [], [], [], []
         for g, (_, modes) in enumerate(groups):
             if mode in modes and not math.isnan(modes[mode]["speedup"]):
                 row = modes[mode]
                 positions.append(g + (index - 1) * width)
                 heights.append(row["speedup"])
                 labels.append(split_label(row))
+                low, high, kind = time_interval(results, row["file"])
+                kinds.add(kind)
+                base = row["speedup"] * row["time_median_s"]
+                lows.append(base / high if high > 0 else math.nan)
+                highs.append(base / low if low > 0 else math.nan)
         if not positions:
             continue
         style = MODE_STYLE[mode]
         bars = axis.bar(positions, heights, width, label=mode,
                         color=style["color"], hatch=style["hatch"],
-                        edgecolor="black", linewidth=0.8)
+                        edgecolor="black", linewidth=0.8,
+                        yerr=_whiskers(heights, lows, highs), capsize=4,
+                        error_kw={"elinewidth": 1.2})
         axis.bar_label(bars, labels=labels, fontsize=9, padding=2)
     axis.set_xticks(range(len(groups)))
     axis.set_xticklabels([
@@ -148,7 +180,54 @@ def modes_at_full_machine(results, table):
     axis.set_ylabel("speedup over 1 core (×)")
     axis.legend(title="mode (label: ranks × threads)")
     axis.margins(y=0.15)
+    axis.set_title("whiskers: " + " or ".join(sorted(kinds - {"none"}))
+                   + " of the median time over repetitions", fontsize=9)
     title = "Threads vs ranks vs hybrid at the full machine"
+    return [(title, _finish(figure, title, results.runs))]
+
+
+def campaign_verdict(results, answer):
+    """The main job's campaign: per kernel and regime, every configuration's
+    speedup over the 1 rank x 1 thread base case, with whiskers at the ends
+    of the 95% CI of its median over rounds (answer.json)."""
+    if not answer or not answer.get("groups"):
+        return []
+    groups = [g for g in answer["groups"]
+              if any(c["speedup"] for c in g["configurations"])]
+    if not groups:
+        return []
+    figure, axis = plt.subplots(figsize=(max(7, 1.6 * len(groups) + 2), 4.8))
+    width = 0.8 / max(len([c for c in g["configurations"] if not c["baseline"]])
+                      for g in groups)
+    shown = set()
+    for g, group in enumerate(groups):
+        full = [c for c in group["configurations"] if not c["baseline"]]
+        base = next((c["median"] for c in group["configurations"]
+                     if c["baseline"]), None)
+        for index, c in enumerate(full):
+            if not c["speedup"] or not base:
+                continue
+            style = MODE_STYLE.get(c["mode"], MODE_STYLE["threads"])
+            low = base / c["high"] if c["high"] else math.nan
+            high = base / c["low"] if c["low"] else math.nan
+            position = g + (index - (len(full) - 1) / 2) * width
+            bars = axis.bar(position, c["speedup"], width,
+                            color=style["color"], hatch=style["hatch"],
+                            edgecolor="black", linewidth=0.8,
+                            label=None if c["mode"] in shown else c["mode"],
+                            yerr=_whiskers([c["speedup"]], [low], [high]),
+                            capsize=4, error_kw={"elinewidth": 1.2})
+            shown.add(c["mode"])
+            axis.bar_label(bars, labels=[c["split"]], fontsize=8, padding=2)
+    axis.set_xticks(range(len(groups)))
+    axis.set_xticklabels([f"{g['kernel']}\n{g['regime']}" for g in groups])
+    axis.set_ylabel("speedup over 1 rank × 1 thread (×)")
+    axis.legend(title="mode (label: ranks × threads)")
+    axis.margins(y=0.15)
+    axis.set_title("median over rounds; whiskers: 95% CI of the median "
+                   "(order statistics), none with fewer than 6 rounds",
+                   fontsize=9)
+    title = "The main job: every split of every kernel and regime"
     return [(title, _finish(figure, title, results.runs))]
 
 
@@ -162,7 +241,7 @@ def memory_footprint(results, table):
     data = table.merge(runs[["file", "peak_resident_bytes_total"]], on="file")
     data = data.groupby(["kernel", "problem", "mode", "ranks", "threads",
                          "workers"], sort=False)["peak_resident_bytes_total"] \
-        .median().reset_index()
+        .agg(["median", "min", "max"]).reset_index()
     groups = list(data.groupby(["kernel", "problem"], sort=False))[:6]
     if not groups:
         return []
@@ -174,9 +253,11 @@ def memory_footprint(results, table):
         group = group.sort_values(["workers", "mode"])
         for position, (_, row) in enumerate(group.iterrows()):
             style = MODE_STYLE.get(row["mode"], MODE_STYLE["threads"])
-            axis.bar(position, row["peak_resident_bytes_total"] / 2**20,
-                     color=style["color"], hatch=style["hatch"],
-                     edgecolor="black", linewidth=0.8)
+            height = row["median"] / 2**20
+            axis.bar(position, height, color=style["color"],
+                     hatch=style["hatch"], edgecolor="black", linewidth=0.8,
+                     yerr=_whiskers([height], [row["min"] / 2**20],
+                                    [row["max"] / 2**20]), capsize=4)
         axis.set_xticks(range(len(group)))
         axis.set_xticklabels([f"{row['mode'][:1]} {split_label(row)}"
                               for _, row in group.iterrows()], rotation=45,
@@ -190,7 +271,8 @@ def memory_footprint(results, table):
         edgecolor="black", label=f"{m} ({m[:1]})") for m in MODES]
     figure.legend(handles=handles, loc="upper right", ncol=3,
                   bbox_to_anchor=(1, 0.93))
-    title = "Memory footprint per mode (peak RSS summed over ranks)"
+    title = ("Memory footprint per mode (peak RSS summed over ranks; median "
+             "of the runs, whiskers their range)")
     return [(title, _finish(figure, title, runs))]
 
 
@@ -325,9 +407,10 @@ def _scalars(runs, kernel, series, y_label, title):
 SERIES_HATCHES = ("", "//", "xx", "..", "\\\\", "++")
 
 
-def _footprint_bars(runs):
+def _footprint_points(runs):
     """One figure: the footprint probe's memory per run (mode and split),
-    one bar per recorded quantity."""
+    one marker per recorded quantity: each is one measurement, so there is
+    no interval to draw and no bar to hide its absence."""
     chosen = runs[runs["kernel"] == "footprint"]
     present = [n for n in FOOTPRINT if f"out_{n}" in chosen
                and chosen[f"out_{n}"].notna().any()]
@@ -336,19 +419,19 @@ def _footprint_bars(runs):
     chosen = chosen.sort_values(["workers", "mode"])
     figure, axis = plt.subplots(figsize=(max(6.5, 1.2 * len(chosen) + 3),
                                          4.6))
-    width = 0.8 / len(present)
+    offset = 0.6 / len(present)
     for index, name in enumerate(present):
         style = SERIES_STYLE[index % len(SERIES_STYLE)]
-        axis.bar(np.arange(len(chosen)) + (index - (len(present) - 1) / 2)
-                 * width, chosen[f"out_{name}"].fillna(0) / 2**20, width,
-                 label=_series_label(name), color=style["color"],
-                 hatch=SERIES_HATCHES[index % len(SERIES_HATCHES)],
-                 edgecolor="black", linewidth=0.8)
+        axis.plot(np.arange(len(chosen)) + (index - (len(present) - 1) / 2)
+                  * offset, chosen[f"out_{name}"] / 2**20, linestyle="none",
+                  marker=style["marker"], color=style["color"],
+                  markeredgecolor="black", label=_series_label(name))
     axis.set_xticks(range(len(chosen)))
     axis.set_xticklabels([f"{row['mode']}\n{split_label(row)}"
                           for _, row in chosen.iterrows()])
     axis.set_ylabel("memory, all ranks (MiB)")
-    axis.set_xlabel("mode, ranks × threads")
+    axis.set_xlabel("mode, ranks × threads (one measurement each)")
+    axis.set_ylim(bottom=0)
     axis.legend(fontsize=9)
     title = "Memory footprint probe: the same problem as threads and ranks"
     return [(title, _finish(figure, title, runs))]
@@ -373,13 +456,21 @@ def overheads(results, table):
                        "Start-up cost of threads and processes")
     figures += _scalars(runs, "sync", SYNC, "time per operation (µs)",
                         "Synchronisation cost")
-    figures += _footprint_bars(runs)
+    figures += _footprint_points(runs)
     return figures
 
 
-def all_figures(results, table, peak_gflops=None, peak_bandwidth=None):
-    kernels = table[~table["kernel"].isin(PROBE_KERNELS)]
-    return (modes_at_full_machine(results, kernels)
+def all_figures(results, table, peak_gflops=None, peak_bandwidth=None,
+                answer=None):
+    """Every figure; `answer`: the main job's answer.json, when the results
+    are a campaign. Probe kernels (kernel_kind "probe") measure overheads
+    and get their own figures: their run times are no speedup story."""
+    runs = results.runs
+    probes = set(runs.loc[runs.get("kernel_kind", pd.Series(
+        "work", index=runs.index)) == "probe", "kernel"]) if len(runs) else set()
+    kernels = table[~table["kernel"].isin(probes)]
+    return (campaign_verdict(results, answer)
+            + modes_at_full_machine(results, kernels)
             + scaling(results, kernels)
             + roofline(results, kernels, peak_gflops, peak_bandwidth)
             + memory_footprint(results, kernels) + overheads(results, table))
