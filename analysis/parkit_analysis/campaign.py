@@ -147,16 +147,21 @@ def size_for(kernel, working_set_bytes):
     return growth["option"], value, working_set
 
 
-def plan(catalogue, facts, kernels=None, regimes=REGIMES):
+def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None):
     """Every configuration: work kernels x regimes x splits (baseline
-    first)."""
+    first). `given`: {kernel: [options]} for kernels whose problem the user
+    chose (--set): one regime, "given", with those options instead."""
     llc = facts["llc_bytes"]
     targets = {"cache": llc / 4, "memory": 4 * llc}
+    given = given or {}
     configurations = []
     for kernel in catalogue["kernels"]:
         if kernel["kind"] != "work" or (kernels and kernel["name"] not in kernels):
             continue
-        if kernel["working_set"] is None or not kernel["working_set"]["exponent"]:
+        if kernel["name"] in given:
+            sized = [("given", list(given[kernel["name"]]), float("nan"))]
+        elif kernel["working_set"] is None or \
+                not kernel["working_set"]["exponent"]:
             sized = [("compute", [], float("nan"))]
         else:
             sized = []
@@ -588,6 +593,12 @@ def main(argv):
     parser.add_argument("--quick", action="store_true",
                         help="a preview: one round of the cache regime, no "
                         "calibration, no winners claimed (~30 s on 2 cores)")
+    parser.add_argument("--set", action="append", default=[],
+                        metavar="'KERNEL OPTIONS'",
+                        help="run KERNEL with these options (its problem, "
+                        "e.g. 'matmul --n 2048') as one regime, 'given', "
+                        "instead of the cache and memory regimes; repeat "
+                        "for several kernels")
     parser.add_argument("--mpirun", help="the mpirun program")
     arguments = parser.parse_args(argv)
     problems = []
@@ -625,9 +636,18 @@ def main(argv):
             print(f"compare_modes: error: --probes: '{name}' is no probe; "
                   f"allowed: {', '.join(probes)}", file=sys.stderr)
             return 2
+    given = {}
+    for text in arguments.set:
+        words = text.split()
+        if not words or words[0] not in work:
+            print(f"compare_modes: error: --set '{text}': allowed: a work "
+                  f"kernel ({', '.join(work)}) and its options",
+                  file=sys.stderr)
+            return 2
+        given[words[0]] = words[1:]
     facts = machine_facts(arguments.parkit, arguments.cores)
     regimes = ("cache",) if arguments.quick else REGIMES
-    configurations = plan(catalogue, facts, kernels, regimes)
+    configurations = plan(catalogue, facts, kernels, regimes, given)
     if arguments.quick:
         for configuration in configurations:
             configuration.repetitions, configuration.warmup = 3, 1

@@ -130,7 +130,27 @@ def test_a_foreign_load_is_named_and_decides_nothing(tmp_path):
     assert " faster than " not in result.stdout
 
 
+def test_a_given_problem_replaces_the_regimes(tmp_path):
+    """--set KERNEL OPTIONS: the problem of bench/modes.sh's old table (any
+    size), one regime, "given"."""
+    out = tmp_path / "given"
+    result = main_job(out, "--quick", "--kernels", "matmul montecarlo",
+                      "--set", "matmul --n 96", "--set",
+                      "montecarlo --estimate ep --class S", "--probes", "")
+    assert result.returncode == 0, result.stderr
+    campaign = record(out)
+    assert {c["group"] for c in campaign["configurations"]} == \
+        {"matmul given", "montecarlo given"}
+    for run in campaign["runs"]:
+        with h5py.File(out / run["file"], "r") as f:
+            if f.attrs["kernel"] == "matmul":
+                assert f.attrs["n"] == 96
+            else:
+                assert f.attrs["estimate"] == "ep" and f.attrs["class"] == "S"
+
+
 @pytest.mark.parametrize("arguments, complaint", [
+    (["--set", "nosuch --n 3"], "--set 'nosuch --n 3'"),
     (["--budget", "-1"], "--budget -1"),
     (["--target", "2"], "--target 2"),
     (["--kernels", "nosuch"], "'nosuch' is no work kernel"),
