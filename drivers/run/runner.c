@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "guard.h"
+#include "progress.h"
 #include "signals.h"
 
 #include <omp.h>
@@ -11,27 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-/* Progress lines start after this many seconds, at most one a second. */
-#define PROGRESS_AFTER_SECONDS 3.0
-
-typedef struct progress {
-  bool enabled;
-  double started, last_report;
-} progress;
-
-static void report_progress(progress *state, const char *what, int done,
-                            int total) {
-  if (!state->enabled)
-    return;
-  double now = MPI_Wtime();
-  if (now - state->started < PROGRESS_AFTER_SECONDS ||
-      now - state->last_report < 1.0)
-    return;
-  fprintf(stderr, "parkit: %s %d of %d, %.1f s elapsed\n", what, done, total,
-          now - state->started);
-  state->last_report = now;
-}
 
 /* Where each OpenMP thread of this rank is: its CPU now and its mask. */
 static int sample_thread_placement(parkit_run_result *result) {
@@ -58,7 +38,7 @@ static int sample_thread_placement(parkit_run_result *result) {
 static int timed_repetitions(const parkit_kernel *kernel,
                              const parkit_context *ctx, void *state,
                              const parkit_runner_settings *settings,
-                             double *my_times, progress *tracker,
+                             double *my_times, parkit_progress *tracker,
                              parkit_run_result *result) {
   for (int repetition = 0; repetition < settings->repetitions; ++repetition) {
     PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
@@ -66,8 +46,8 @@ static int timed_repetitions(const parkit_kernel *kernel,
     PARKIT_CALL(kernel->run(state));
     my_times[repetition] = MPI_Wtime() - started;
     result->repetitions_completed = repetition + 1;
-    report_progress(tracker, "repetition", repetition + 1,
-                    settings->repetitions);
+    parkit_progress_report(tracker, "repetition", repetition + 1,
+                           settings->repetitions);
     PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
     if (result->interrupted)
       break;
@@ -141,8 +121,8 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
   result->ranks = ctx->size;
   result->threads = ctx->threads;
   parkit_outputs_init(&result->outputs);
-  progress tracker = {.enabled = settings->progress && ctx->rank == 0,
-                      .started = MPI_Wtime()};
+  parkit_progress tracker = parkit_progress_start(
+      settings->progress && ctx->rank == 0, settings->progress_after);
   void *state = NULL;
   double *my_times = NULL;
 
@@ -156,8 +136,8 @@ int parkit_run_kernel(const parkit_kernel *kernel, const parkit_context *ctx,
   for (int repetition = 0;
        repetition < settings->warmup && !result->interrupted; ++repetition) {
     PARKIT_CALL(kernel->run(state));
-    report_progress(&tracker, "warm-up repetition", repetition + 1,
-                    settings->warmup);
+    parkit_progress_report(&tracker, "warm-up repetition", repetition + 1,
+                           settings->warmup);
     PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
   }
 

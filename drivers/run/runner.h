@@ -15,9 +15,10 @@
 #include <stdbool.h>
 
 typedef struct parkit_runner_settings {
-  int repetitions; /* timed, >= 1 */
-  int warmup;      /* untimed, >= 0 */
-  bool progress;   /* rank 0 reports progress on stderr for long runs */
+  int repetitions;       /* timed, >= 1 */
+  int warmup;            /* untimed, >= 0 */
+  bool progress;         /* rank 0 reports progress on stderr for long runs */
+  double progress_after; /* s before the first progress line (progress.h) */
   const parkit_fault *fault; /* test-only injected fault, or NULL */
 } parkit_runner_settings;
 
