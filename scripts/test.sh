@@ -6,7 +6,7 @@
 # Set PARKIT_SKIP_SANITIZERS=1 to run only the first pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --tests
 jobs=$(nproc)
 
 run_suite() { # build-directory cmake-options...
