@@ -337,10 +337,10 @@ def test_a_silent_node_ends_the_job(tmp_path, launch_seconds):
     node and end the job, naming it; the node's own ranks, cut off, end by
     --watchdog; nothing is left running anywhere."""
     # The launcher must notice first: the watchdog, which counts from the
-    # start of the run, outlasts the start, the keepalive and the failure
-    # bound.
+    # start of the run, outlasts the first repetition (the link is cut
+    # after it), the keepalive and the failure bound.
     bound = KEEPALIVE_SECONDS + failure_bound(launch_seconds)
-    watchdog = math.ceil(bound + 10 * launch_seconds)
+    watchdog = math.ceil(bound + 5 + 2 * launch_seconds)
     with SimulatedNodes(3, tmp_path / "nodes") as nodes:
         victim = nodes.names[1]
         with long_run(nodes, tmp_path, launch_seconds, KEEPALIVE,

@@ -174,9 +174,11 @@ def test_user_without_root_gets_one_message_and_goes_on(user):
 def copy_checkout(destination):
     """The checkout's files (as `git ls-files` lists them, untracked ones
     not ignored included; no build trees, no results) under destination."""
+    # safe.directory: the checkout may belong to another user than root.
     listed = subprocess.run(
-        ["git", "-C", SOURCE_DIR, "ls-files", "-z", "--cached", "--others",
-         "--exclude-standard"], capture_output=True, check=True)
+        ["git", "-c", f"safe.directory={SOURCE_DIR}", "-C", SOURCE_DIR,
+         "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, check=True)
     for relative in sorted(set(listed.stdout.decode().split("\0")) - {""}):
         source = os.path.join(SOURCE_DIR, relative)
         if not os.path.isfile(source):  # deleted but not yet committed
