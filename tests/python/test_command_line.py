@@ -192,7 +192,7 @@ def test_progress_waits_for_the_delay_then_keeps_its_interval(tmp_path,
     interval = min(after, 1.0)
     samples = 1000000
     fastest = fastest_repetition(tmp_path, samples)
-    if fastest < 0.01:  # a fast machine: fewer, longer repetitions
+    if fastest < 0.01:  # repetitions of 10 ms at least, however fast
         samples *= math.ceil(0.01 / fastest)
         fastest = fastest_repetition(tmp_path, samples)
     repetitions = math.ceil((after + 4 * interval) / fastest)
