@@ -25,6 +25,7 @@
 #include "output_path.h"
 #include "placement.h"
 #include "probe.h"
+#include "progress.h"
 #include "provenance.h"
 #include "report.h"
 #include "result_file.h"
@@ -56,6 +57,7 @@ typedef struct prepared_run {
   parkit_provenance provenance;
   char path[4096];
   char scratch_dir[4096]; /* the directory of `path`: context.scratch_dir */
+  double progress_after;  /* s, PARKIT_PROGRESS_AFTER (progress.h) */
 } prepared_run;
 
 /* Commands that need no MPI: list, help, --version. */
@@ -125,8 +127,9 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
   return 0;
 }
 
-/* The command line, the mode against the launch, and the thread count.
- * Not collective: every rank parses the same argv to the same answer. */
+/* The command line, the mode against the launch, the thread count and the
+ * progress delay. Not collective: every rank parses the same argv (and
+ * environment) to the same answer. */
 static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
                        char *message, size_t size) {
   int rank = 0, ranks = 1;
@@ -144,7 +147,9 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
   }
   int threads = 1;
   if (parkit_choose_threads(&run->command, &run->placement, ranks, &threads,
-                            message, size) != 0)
+                            message, size) != 0 ||
+      parkit_progress_after_from_environment(&run->progress_after, message,
+                                             size) != 0)
     return -1;
   run->context = (parkit_context){
       .comm = MPI_COMM_NULL,
@@ -280,6 +285,7 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
       .batch = (int)command->common[PARKIT_COMMON_BATCH].integer,
       .nodes = run->placement.node_count,
       .progress = !quiet,
+      .progress_after = run->progress_after,
       .fault = &command->fault,
       .interference = {.node_comm = run->placement.node_comm,
                        .node_leader = run->placement.node_rank == 0,

@@ -6,7 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Debian's interpreter has h5py, pandas and matplotlib (scripts/install-deps.sh).
+python=${PARKIT_PYTHON:-/usr/bin/python3}
+[ -x "$python" ] || python=python3
+# The tests need pytest, which only command (2) installs: without it this
+# builds the program alone.
+testing=ON
+"$python" -c "import h5py, numpy, pytest" 2>/dev/null || testing=OFF
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=$testing \
+  >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 
 # The main job's campaign directory: the --out given, else the one chosen
@@ -29,9 +37,6 @@ case $status in
 *) exit "$status" ;;
 esac
 
-# Debian's interpreter has h5py, pandas and matplotlib (scripts/install-deps.sh).
-python=${PARKIT_PYTHON:-/usr/bin/python3}
-[ -x "$python" ] || python=python3
 echo
 report=$("$python" analysis/report.py "$out" -o "$out/report.html")
 echo "report: $report"

@@ -6,25 +6,27 @@
 # Set PARKIT_SKIP_SANITIZERS=1 to run only the first pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --tests
 jobs=$(nproc)
 
 run_suite() { # build-directory cmake-options...
-  local build=$1
+  local build=$1 began=$SECONDS
   shift
   cmake -S . -B "$build" -DPARKIT_WERROR=ON "$@" >/dev/null
   cmake --build "$build" -j "$jobs" >/dev/null
   ctest --test-dir "$build" --output-on-failure --no-tests=error \
     -j "$jobs" --timeout 900
+  echo "== passed in $((SECONDS - began)) s, build included"
 }
 
 run_label() { # build-directory label build-target cmake-options...
-  local build=$1 label=$2 target=$3
+  local build=$1 label=$2 target=$3 began=$SECONDS
   shift 3
   cmake -S . -B "$build" "$@" >/dev/null
   cmake --build "$build" -j "$jobs" --target "$target" >/dev/null
   ctest --test-dir "$build" --output-on-failure --no-tests=error \
     -j "$jobs" --timeout 900 -L "$label"
+  echo "== passed in $((SECONDS - began)) s, build included"
 }
 
 echo "== parkit tests: release build (-O3, -Werror)"

@@ -2,6 +2,7 @@
 
 #include "check.h"
 #include "guard.h"
+#include "progress.h"
 #include "signals.h"
 
 #include <omp.h>
@@ -11,27 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-
-/* Progress lines start after this many seconds, at most one a second. */
-#define PROGRESS_AFTER_SECONDS 3.0
-
-typedef struct progress {
-  bool enabled;
-  double started, last_report;
-} progress;
-
-static void report_progress(progress *state, const char *what, int done,
-                            int total) {
-  if (!state->enabled)
-    return;
-  double now = MPI_Wtime();
-  if (now - state->started < PROGRESS_AFTER_SECONDS ||
-      now - state->last_report < 1.0)
-    return;
-  fprintf(stderr, "parkit: %s %d of %d, %.1f s elapsed\n", what, done, total,
-          now - state->started);
-  state->last_report = now;
-}
 
 /* Where each OpenMP thread of this rank is: its CPU now, that CPU's NUMA
  * node, and its mask. */
@@ -72,7 +52,7 @@ static int call_run(const parkit_kernel *kernel, void *state,
 static int timed_repetitions(const parkit_kernel *kernel,
                              const parkit_context *ctx, void *state,
                              const parkit_runner_settings *settings,
-                             double *my_times, progress *tracker,
+                             double *my_times, parkit_progress *tracker,
                              parkit_run_result *result) {
   for (int repetition = 0; repetition < settings->repetitions; ++repetition) {
     PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
@@ -83,8 +63,8 @@ static int timed_repetitions(const parkit_kernel *kernel,
     my_times[repetition] = MPI_Wtime() - started;
     parkit_phase_clock_end_repetition(ctx->clock, repetition);
     result->repetitions_completed = repetition + 1;
-    report_progress(tracker, "repetition", repetition + 1,
-                    settings->repetitions);
+    parkit_progress_report(tracker, "repetition", repetition + 1,
+                           settings->repetitions);
     PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
     if (result->interrupted)
       break;
@@ -236,8 +216,8 @@ static int run_with_clock(const parkit_kernel *kernel,
   result->threads = ctx->threads;
   result->batch = settings->batch;
   parkit_outputs_init(&result->outputs, kernel);
-  progress tracker = {.enabled = settings->progress && ctx->rank == 0,
-                      .started = MPI_Wtime()};
+  parkit_progress tracker = parkit_progress_start(
+      settings->progress && ctx->rank == 0, settings->progress_after);
   void *state = NULL;
   double *my_times = NULL;
 
@@ -251,8 +231,8 @@ static int run_with_clock(const parkit_kernel *kernel,
   for (int repetition = 0;
        repetition < settings->warmup && !result->interrupted; ++repetition) {
     PARKIT_CALL(call_run(kernel, state, ctx->clock));
-    report_progress(&tracker, "warm-up repetition", repetition + 1,
-                    settings->warmup);
+    parkit_progress_report(&tracker, "warm-up repetition", repetition + 1,
+                           settings->warmup);
     PARKIT_CALL(parkit_signals_agree(ctx->comm, &result->interrupted));
   }
 

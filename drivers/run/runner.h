@@ -18,12 +18,13 @@
 #include <stdbool.h>
 
 typedef struct parkit_runner_settings {
-  int repetitions; /* timed, >= 1 */
-  int warmup;      /* untimed, >= 0 */
-  int batch;       /* calls of run() per repetition (timed together), >= 1 */
-  int nodes;       /* nodes of the launch, for the output table's
-                      conditions */
-  bool progress;   /* rank 0 reports progress on stderr for long runs */
+  int repetitions;       /* timed, >= 1 */
+  int warmup;            /* untimed, >= 0 */
+  int batch;             /* calls of run() per repetition (timed together) */
+  int nodes;             /* nodes of the launch, for the output table's
+                            conditions */
+  bool progress;         /* rank 0 reports progress on stderr for long runs */
+  double progress_after; /* s before the first progress line (progress.h) */
   const parkit_fault *fault; /* test-only injected fault, or NULL */
   /* Where to look for interference during the timed repetitions. */
   parkit_interference_scope interference;

@@ -137,10 +137,11 @@ def common_config_lines(path, munge_directory, task_plugin):
 
 def start_daemon(command, env, pid_file, name):
     """Runs a daemon that forks into the background and returns its pid,
-    read from the pid file it writes (waits up to 10 s for it)."""
+    read from the pid file it writes (waits up to 60 s for it: a daemon
+    starts in well under a second, but the machine may be busy)."""
     subprocess.run(command, env=env, check=True, capture_output=True,
                    timeout=30)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with open(pid_file) as text:

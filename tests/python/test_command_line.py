@@ -1,6 +1,7 @@
 """What a user sees: list and help generated from the option tables, the
 summary and the key=value line, default thread counts, placement warnings
 with the command that fixes them, progress on long runs, file naming."""
+import math
 import os
 import re
 import shlex
@@ -246,18 +247,75 @@ def test_a_fitting_launch_gives_no_warning(tmp_path):
     assert "warning" not in result.stderr
 
 
-def test_long_runs_report_progress(tmp_path):
-    # About 2 s a repetition on one core of the reference machine (500
-    # Msamples/s); progress starts after 3 s.
-    result = run_parkit(["threads", "montecarlo", "--estimate", "pi",
-                         "--samples", "1000000000", "--threads", "1",
-                         "--reps", "4", "--warmup", "0", "--out", tmp_path],
-                        timeout=300)
+PROGRESS = re.compile(r"parkit: (warm-up repetition|repetition) (\d+) of "
+                      r"(\d+), ([\d.]+) s elapsed$")
+
+
+def progress_lines(stderr):
+    """(what, k, of, elapsed seconds) of each progress line on stderr."""
+    found = [PROGRESS.match(l) for l in stderr.splitlines()]
+    return [(m[1], int(m[2]), int(m[3]), float(m[4])) for m in found if m]
+
+
+def test_progress_after_zero_reports_every_repetition(tmp_path):
+    # PARKIT_PROGRESS_AFTER=0: a line after every repetition, whatever
+    # the run's length, so the lines are known exactly.
+    result = run_parkit(["threads"] + QUICK[:-2] + ["--reps", "3", "--warmup",
+                                                    "2", "--out", tmp_path],
+                        env={"PARKIT_PROGRESS_AFTER": "0"})
     assert result.returncode == 0, result.stderr
-    progress = [l for l in result.stderr.splitlines()
-                if re.match(r"parkit: repetition \d+ of 4, [\d.]+ s elapsed",
-                            l)]
-    assert progress, result.stderr
+    lines = progress_lines(result.stderr)
+    assert [line[:3] for line in lines] == [
+        ("warm-up repetition", 1, 2), ("warm-up repetition", 2, 2),
+        ("repetition", 1, 3), ("repetition", 2, 3), ("repetition", 3, 3)], \
+        result.stderr
+    elapsed = [line[3] for line in lines]
+    assert elapsed == sorted(elapsed), result.stderr
+
+
+def fastest_repetition(tmp_path, samples):
+    """Seconds of the fastest of a few repetitions of montecarlo pi with
+    `samples` on 1 thread, measured now, on this machine."""
+    out = tmp_path / f"measure-{samples}.h5"
+    result = run_parkit(["threads", "montecarlo", "--estimate", "pi",
+                         "--samples", samples, "--threads", "1", "--reps",
+                         "5", "--quiet", "--out", out])
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        return float(f.attrs["time_min"])
+
+
+@pytest.mark.parametrize("delay", [None, "0.5"], ids=["default", "0.5"])
+def test_progress_waits_for_the_delay_then_keeps_its_interval(tmp_path,
+                                                              delay):
+    """The first line comes once the run has lasted the delay (default 3 s),
+    later ones at least min(delay, 1 s) apart. The run's length comes from
+    a repetition measured here, so it lasts the delay plus about four
+    intervals on any machine, however fast; a slower or busier one only
+    makes it longer."""
+    after = float(delay or 3)
+    interval = min(after, 1.0)
+    samples = 1000000
+    fastest = fastest_repetition(tmp_path, samples)
+    if fastest < 0.01:  # repetitions of 10 ms at least, however fast
+        samples *= math.ceil(0.01 / fastest)
+        fastest = fastest_repetition(tmp_path, samples)
+    repetitions = math.ceil((after + 4 * interval) / fastest)
+    result = run_parkit(["threads", "montecarlo", "--estimate", "pi",
+                         "--samples", samples, "--threads", "1", "--reps",
+                         repetitions, "--warmup", "0", "--out", tmp_path],
+                        env={"PARKIT_PROGRESS_AFTER": delay}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    lines = progress_lines(result.stderr)
+    assert len(lines) >= 2, result.stderr
+    # Elapsed times are printed to 0.1 s: each may be 0.05 s below the
+    # time it stands for.
+    assert all(what == "repetition" and of == repetitions
+               for what, _, of, _ in lines), result.stderr
+    assert lines[0][3] >= after - 0.05, result.stderr
+    for before, after_it in zip(lines, lines[1:]):
+        assert after_it[1] > before[1], result.stderr
+        assert after_it[3] - before[3] >= interval - 0.1, result.stderr
 
 
 def test_quiet_runs_report_no_progress(tmp_path):

@@ -14,7 +14,8 @@ import pytest
 from conftest import BINARY, MPIEXEC, SOURCE_DIR
 
 JOBS = os.path.join(SOURCE_DIR, "jobs")
-# A run that lasts far longer than any test waits: many short repetitions.
+# A run that lasts far longer than any test waits, on any machine: a
+# million short repetitions (hours at a gigasample a second).
 LONG_RUN = ["montecarlo", "--estimate", "pi", "--samples", "2000000",
             "--reps", "1000000", "--warmup", "0"]
 EXIT_INTERRUPTED, EXIT_ABANDONED = 4, 5
@@ -28,8 +29,8 @@ def environment(**extra):
 
 def wait_for_repetitions(process, stderr_path, timeout=60,
                          marker="parkit: repetition"):
-    """Waits until parkit reports timed repetitions (its progress lines
-    start after 3 s), so a signal lands after some have finished."""
+    """Waits until parkit reports a finished repetition (a progress line),
+    so a signal lands after some have finished."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, open(stderr_path).read()
@@ -42,10 +43,14 @@ def wait_for_repetitions(process, stderr_path, timeout=60,
 
 
 def start(command, tmp_path):
+    """Starts `command` with a progress line after every repetition
+    (PARKIT_PROGRESS_AFTER=0), so the test sees when the run is in its
+    repetitions however fast they go."""
     stderr_path = tmp_path / "stderr.txt"
     with open(stderr_path, "w") as err, open(tmp_path / "stdout.txt", "w") as out:
         process = subprocess.Popen(command, stdout=out, stderr=err,
-                                   env=environment(), cwd=tmp_path)
+                                   env=environment(PARKIT_PROGRESS_AFTER="0"),
+                                   cwd=tmp_path)
     return process, stderr_path
 
 

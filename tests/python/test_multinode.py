@@ -13,9 +13,13 @@ shared memory inside each, a real multi-node SLURM).
   mpirun and under srun; so does a node whose link goes down (mpirun with
   TCP keepalive on its daemons' connections).
 - The multi-node sbatch scripts run unchanged on a 3-node SLURM cluster.
-Needs root (namespaces); skips with the reason otherwise."""
+The failure tests' bounds are counted in a tiny run across the nodes
+measured first (launch_seconds), so they stretch on a slower or busier
+machine and still catch a job that never ends. Needs root (namespaces);
+skips with the reason otherwise."""
 import contextlib
 import glob
+import math
 import os
 import re
 import shlex
@@ -56,9 +60,9 @@ CONFIGS = _first_two_per_kernel(MATRIX["configs"])
 # (nodes, mode, ranks per node, threads, writers)
 SHAPES = [(3, "ranks", 2, 1, "all"), (3, "hybrid", 2, 2, "node-leaders"),
           (2, "ranks", 2, 1, "node-leaders"), (2, "hybrid", 1, 2, "all")]
-# Seconds a job may take to end once a node is gone: Open MPI notices a
-# dead rank or daemon at once; SIGTERM then SIGKILL (1 s) end the others.
-FAILURE_BOUND = 30
+# What a node that goes silent costs Open MPI to notice (s) with KEEPALIVE
+# below: 5 s idle, then 3 probes 2 s apart; kernel timers, not CPU speed.
+KEEPALIVE_SECONDS = 5 + 3 * 2
 
 
 def reference_file(config):
@@ -103,6 +107,26 @@ def clusters(tmp_path_factory):
 @pytest.fixture(scope="module")
 def nodes(clusters):
     return clusters[3]
+
+
+@pytest.fixture(scope="module")
+def launch_seconds(nodes, tmp_path_factory):
+    """Wall seconds of a tiny run of 2 ranks on each of 3 nodes, start-up
+    and the result file included, measured now on this machine."""
+    out = tmp_path_factory.mktemp("launch") / "tiny.h5"
+    started = time.monotonic()
+    result = run_across(nodes, "ranks", 2, 1, ["montecarlo", "--estimate",
+                                               "pi", "--samples", "100000",
+                                               "--reps", "1"], out)
+    assert result.returncode == 0, result.stderr
+    return time.monotonic() - started
+
+
+def failure_bound(launch_seconds):
+    """Seconds a job may take to end once a node is gone: Open MPI notices
+    a dead rank or daemon at once, then SIGTERM and SIGKILL (1 s later) end
+    the others; ten tiny launches' time and 10 s more are plenty."""
+    return 10 + 10 * launch_seconds
 
 
 def check_placement(path, nodes, count, ranks_per_node, threads, writers):
@@ -244,23 +268,26 @@ def assert_no_parkit_left(nodes, within):
 
 
 @contextlib.contextmanager
-def long_run(nodes, tmp_path, mpirun_options=(), extra=()):
-    """An EP run of 2 ranks on each node under mpirun (on the first node),
-    given once it is in its timed repetitions (progress lines start 3 s
-    in): (the launcher's Popen, the path of its stderr). Ends the launcher
-    if it still runs afterwards."""
+def long_run(nodes, tmp_path, launch_seconds, mpirun_options=(), extra=()):
+    """A run of 2 ranks on each node under mpirun (on the first node) that
+    outlasts any test (a million EP class S repetitions), given once it
+    is in its timed repetitions (a progress line after every one):
+    (the launcher's Popen, the path of its stderr). Ends the launcher if
+    it still runs afterwards."""
     errors = tmp_path / "stderr.txt"
     program = [BINARY, "ranks", "montecarlo", "--estimate", "ep", "--class",
-               "A", "--reps", "200", "--out", str(tmp_path / "results"),
-               *extra]
+               "S", "--reps", "1000000", "--out",
+               str(tmp_path / "results"), *extra]
+    # Rank 0, the one that prints progress, runs beside mpirun and sees
+    # its environment.
     env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", PARKIT_PROGRESS_AFTER="0")
     with open(errors, "w") as stderr:
         launcher = nodes.popen_on(
             nodes.names[0], nodes.mpirun_command(2, mpirun_options) + program,
             stdout=subprocess.DEVNULL, stderr=stderr, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 30 + 10 * launch_seconds
         while "parkit: repetition" not in errors.read_text():
             assert launcher.poll() is None, errors.read_text()
             assert time.monotonic() < deadline, "the run never got going"
@@ -273,27 +300,29 @@ def long_run(nodes, tmp_path, mpirun_options=(), extra=()):
 
 
 @pytest.mark.parametrize("lost", ["ranks", "node"])
-def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
+def test_losing_a_node_ends_the_job(nodes, tmp_path, launch_seconds, lost):
     """Every rank on the second node is killed (lost=ranks), or every
     process there, Open MPI's daemon included (lost=node, as when a node
     crashes): the other nodes' ranks end within seconds, the launcher names
     the node, and nothing keeps running or waiting anywhere."""
     victim = nodes.names[1]
-    with long_run(nodes, tmp_path) as (launcher, errors):
+    bound = failure_bound(launch_seconds)
+    with long_run(nodes, tmp_path, launch_seconds) as (launcher, errors):
         victims = parkit_pids(nodes, victim) if lost == "ranks" \
             else nodes.pids(victim)
         assert len(parkit_pids(nodes, victim)) == 2
         killed = time.monotonic()
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
-        status = launcher.wait(timeout=FAILURE_BOUND)
+        status = launcher.wait(timeout=bound)
         took = time.monotonic() - killed
     message = errors.read_text()
-    print(f"lost {lost}: mpirun ended {took:.1f} s after the kill")
+    print(f"lost {lost}: mpirun ended {took:.1f} s after the kill "
+          f"(bound {bound:.0f} s)")
     assert status != 0, message
     assert victim in message, message
-    assert took < FAILURE_BOUND
-    assert_no_parkit_left(nodes, within=10)
+    assert took < bound
+    assert_no_parkit_left(nodes, within=bound)
     assert not glob.glob(str(tmp_path / "results" / "*.h5"))
 
 
@@ -304,30 +333,34 @@ def test_losing_a_node_ends_the_job(nodes, tmp_path, lost):
 KEEPALIVE = ["--mca", "oob_tcp_keepalive_time", "5",
              "--mca", "oob_tcp_keepalive_intvl", "2",
              "--mca", "oob_tcp_keepalive_probes", "3"]
-PARTITION_BOUND = 60
 
 
-def test_a_silent_node_ends_the_job(tmp_path):
+def test_a_silent_node_ends_the_job(tmp_path, launch_seconds):
     """The second node's link goes down mid-run (a switch port, a cable):
     nothing dies, so only silence tells. The launcher must give up on the
     node and end the job, naming it; the node's own ranks, cut off, end by
     --watchdog; nothing is left running anywhere."""
+    # The launcher must notice first: the watchdog, which counts from the
+    # start of the run, outlasts the first repetition (the link is cut
+    # after it), the keepalive and the failure bound.
+    bound = KEEPALIVE_SECONDS + failure_bound(launch_seconds)
+    watchdog = math.ceil(bound + 5 + 2 * launch_seconds)
     with SimulatedNodes(3, tmp_path / "nodes") as nodes:
         victim = nodes.names[1]
-        with long_run(nodes, tmp_path, KEEPALIVE,
-                      ["--watchdog", "30"]) as (launcher, errors):
+        with long_run(nodes, tmp_path, launch_seconds, KEEPALIVE,
+                      ["--watchdog", str(watchdog)]) as (launcher, errors):
             nodes.run_on(victim, ["ip", "link", "set", "veth0", "down"],
                          check=True)
             cut = time.monotonic()
-            status = launcher.wait(timeout=PARTITION_BOUND)
+            status = launcher.wait(timeout=bound)
             print(f"mpirun ended {time.monotonic() - cut:.1f} s after the "
                   "link went down")
         message = errors.read_text()
         assert status != 0, message
         assert "lost communication with a remote daemon" in message, message
         assert f"on node {victim}" in message, message
-        # The cut-off ranks end at the latest by their watchdog (30 s).
-        assert_no_parkit_left(nodes, within=40)
+        # The cut-off ranks end at the latest by their watchdog.
+        assert_no_parkit_left(nodes, within=watchdog + 10)
     assert nodes.leftovers() == []
     assert not glob.glob(str(tmp_path / "results" / "*.h5"))
 
@@ -357,7 +390,7 @@ def submit(cluster, work, arguments, **variables):
 
 
 @pytest.fixture(scope="module")
-def slurm_jobs(slurm, tmp_path_factory):
+def slurm_jobs(slurm, tmp_path_factory, launch_seconds):
     """Every multi-node job submitted at once, then waited for."""
     nodes, cluster = slurm
     work = tmp_path_factory.mktemp("jobs")
@@ -379,7 +412,8 @@ def slurm_jobs(slurm, tmp_path_factory):
             PARKIT_LAUNCHER="mpirun"),
         "generated": submit(cluster, work, ["generated.sbatch"]),
     }
-    finished = {name: cluster.wait(job, timeout=240)[0]
+    # Small runs, 4 jobs on 2 cores: each a few launches' time.
+    finished = {name: cluster.wait(job, timeout=60 + 40 * launch_seconds)[0]
                 for name, job in submitted.items()}
     return work, finished, nodes.names
 
@@ -416,16 +450,18 @@ def test_multinode_job_completes(slurm_jobs, job):
             assert all(mine) and len(set(mine)) == len(mine), mine
 
 
-def start_slurm_long_run(cluster, work):
-    """Submits a 3-node EP job and waits until its ranks are in their timed
-    repetitions: (job id, its output file), or (job id, None) when the job
-    ended before that."""
+def start_slurm_long_run(cluster, work, launch_seconds):
+    """Submits a 3-node job that outlasts any test (a million EP class S
+    repetitions) and waits until its ranks are in their timed repetitions
+    (a progress line after every one): (job id, its output file), or
+    (job id, None) when the job ended before that."""
     job = submit(cluster, work, ["--nodes=3",
                                  f"{SLURM_DIR}/multinode-ranks.sbatch"],
                  KERNEL="montecarlo",
-                 ARGS="--estimate ep --class A --reps 200")
+                 ARGS="--estimate ep --class S --reps 1000000",
+                 PARKIT_PROGRESS_AFTER="0")
     log = work / f"slurm-{job}.out"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 60 + 10 * launch_seconds
     while not log.exists() or "parkit: repetition" not in log.read_text():
         output = log.read_text() if log.exists() else "(no output yet)"
         if re.search(r"^parkit job: (COMPLETED|INTERRUPTED|FAILED)", output,
@@ -437,13 +473,14 @@ def start_slurm_long_run(cluster, work):
     return job, log
 
 
-def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
+def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path, launch_seconds):
     """Every rank on the second node of a running 3-node job is killed:
     srun ends the step on the other nodes within seconds and names the node;
     the job ends FAILED with its STATUS marker saying so."""
     nodes, cluster = slurm
     victim = nodes.names[1]
-    job, log = start_slurm_long_run(cluster, tmp_path)
+    bound = failure_bound(launch_seconds)
+    job, log = start_slurm_long_run(cluster, tmp_path, launch_seconds)
     assert log is not None, (tmp_path / f"slurm-{job}.out").read_text()
     victims = parkit_pids(nodes, victim)
     assert len(victims) == 2
@@ -451,17 +488,18 @@ def test_losing_a_node_ends_the_slurm_job(slurm, tmp_path):
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     try:
-        (record,) = cluster.wait(job, timeout=FAILURE_BOUND)
+        (record,) = cluster.wait(job, timeout=bound)
     except TimeoutError as error:
         pytest.fail(f"{error}; {[(n, parkit_pids(nodes, n)) for n in nodes.names]};"
                     f" output: {log.read_text()}")
     took = time.monotonic() - killed
-    print(f"srun ended the job {took:.1f} s after the kill")
-    assert took < FAILURE_BOUND
+    print(f"srun ended the job {took:.1f} s after the kill (bound "
+          f"{bound:.0f} s)")
+    assert took < bound
     output = log.read_text()
     assert record["JobState"] == "FAILED", (record, output)
     assert victim in output, output
     directory = tmp_path / "results" / f"{record['JobName']}_{job}"
     assert (directory / "STATUS").read_text().startswith("FAILED "), output
     assert not glob.glob(str(directory / "*.h5"))
-    assert_no_parkit_left(nodes, within=10)
+    assert_no_parkit_left(nodes, within=bound)

@@ -102,7 +102,11 @@ def test_pingpong_sizes_and_bigger_messages_take_longer():
             latency = outputs[f"{way}_latency"]
             bandwidth = outputs[f"{way}_bandwidth"]
             assert latency.shape == bandwidth.shape == sizes.shape
-            assert latency[-1] > latency[0], (way, latency)
+            # The largest message takes longer than the quickest smaller
+            # one. Not than 8 B: on a busy machine a foreign process's
+            # time slice can stretch any one size's median (8 B in 1.3 ms,
+            # 1 MiB in 0.13 ms, with a busy loop on one of 2 cores).
+            assert latency[-1] > latency[:-1].min(), (way, latency)
             assert np.allclose(bandwidth, sizes / latency * 1e-3), way
 
 

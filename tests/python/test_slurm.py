@@ -2,12 +2,15 @@
 real SLURM cluster started for this module (munged, slurmctld, slurmd in a
 temporary directory; tests/python/slurm_cluster.py): job state and exit
 code, the STATUS marker, and the HDF5 files each job left. Skipped only when
-the SLURM packages (or root) are missing."""
+the SLURM packages (or root) are missing. How long the jobs may take is
+counted in a tiny job measured first, so it fits any machine's speed."""
 import csv
 import glob
+import math
 import os
 import re
 import subprocess
+import time
 
 import h5py
 import pytest
@@ -20,24 +23,40 @@ from slurm_cluster import LocalSlurm, missing_packages
 SCRIPTS = sorted(os.path.basename(p) for p in
                  glob.glob(os.path.join(SOURCE_DIR, "jobs", "slurm", "*.sbatch"))
                  if not os.path.basename(p).startswith("multinode-"))
-SLURM_WAIT = 150  # seconds for all jobs; the time-limit job alone needs ~30-60
 
 # A job that reaches its time limit: a short run finishes, a long one gets
-# the USR1 that --signal=B:USR1@55 sends (SLURM checks limits about every
-# 30 s), a third is never started.
-TIME_LIMIT_JOB = """#!/bin/bash
+# the USR1 that --signal=B:USR1@55 sends, a third is never started. SLURM
+# may send that signal up to a minute early (sbatch(1)), so the job starts
+# with a limit far away, and the test brings the limit near (scontrol
+# update) only once the long run is in its repetitions (a progress line
+# after every one): the signal then finds the short run finished, however
+# long it took.
+LONG_REPETITIONS = 1000000
+TIME_LIMIT_JOB = f"""#!/bin/bash
 #SBATCH --job-name=parkit-timelimit
 #SBATCH --nodes=1
 #SBATCH --ntasks-per-node=1
 #SBATCH --cpus-per-task=1
-#SBATCH --time=1
+#SBATCH --time=10
 #SBATCH --signal=B:USR1@55
 set -uo pipefail
 source "$PARKIT/jobs/slurm/lib.sh"
 parkit_job_start
 PARKIT_STEP_OUT=$JOB_DIR/short.h5 parkit_launch threads montecarlo --estimate pi --samples 100000 --reps 2
-PARKIT_STEP_OUT=$JOB_DIR/long.h5 parkit_launch threads montecarlo --estimate pi --samples 2000000 --reps 1000000 --warmup 0
+PARKIT_STEP_OUT=$JOB_DIR/long.h5 parkit_launch threads montecarlo --estimate pi --samples 2000000 --reps {LONG_REPETITIONS} --warmup 0
 PARKIT_STEP_OUT=$JOB_DIR/never.h5 parkit_launch threads matmul --n 64
+"""
+# One small run in a job, the unit the waits below are counted in.
+TINY_JOB = """#!/bin/bash
+#SBATCH --job-name=parkit-tiny
+#SBATCH --nodes=1
+#SBATCH --ntasks-per-node=1
+#SBATCH --cpus-per-task=1
+#SBATCH --time=10
+set -uo pipefail
+source "$PARKIT/jobs/slurm/lib.sh"
+parkit_job_start
+parkit_launch threads montecarlo --estimate pi --samples 100000 --reps 1
 """
 
 
@@ -68,7 +87,50 @@ def submit(cluster, work, arguments, **variables):
 
 
 @pytest.fixture(scope="module")
-def jobs(cluster, tmp_path_factory):
+def job_seconds(cluster, tmp_path_factory):
+    """Seconds from sbatch to the end of a job of one small run, measured
+    now on this machine (a job that takes 10 minutes is a hang)."""
+    work = tmp_path_factory.mktemp("tiny")
+    (work / "tiny.sbatch").write_text(TINY_JOB)
+    started = time.monotonic()
+    (record,) = cluster.wait(submit(cluster, work, ["tiny.sbatch"]),
+                             timeout=600)
+    assert record["JobState"] == "COMPLETED", output_of(work, record)
+    return time.monotonic() - started
+
+
+def seconds_of(duration):
+    """Seconds in a SLURM duration, [D-]HH:MM:SS."""
+    days, _, clock = duration.rpartition("-")
+    hours, minutes, seconds = (int(part) for part in clock.split(":"))
+    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def bring_the_time_limit_near(cluster, work, job_id, within):
+    """Waits (up to `within` s) until the time-limit job's long run reports
+    a repetition, then sets the job's limit 45 to 105 s ahead; returns it
+    in seconds. SLURM checks limits every 30 s and sends the --signal at
+    the first check less than 55 + 30 s before the limit: here the next
+    one, or one at least 55 s before the limit, always a check before the
+    limit's own."""
+    deadline = time.monotonic() + within
+    log = work / f"slurm-{job_id}.out"
+    marker = f" of {LONG_REPETITIONS}, "
+    while not log.exists() or marker not in log.read_text():
+        (record,) = cluster.job(job_id)
+        assert record["JobState"] in ("PENDING", "RUNNING"), record
+        assert time.monotonic() < deadline, \
+            f"the long run did not start in {within:.0f} s: {record}"
+        time.sleep(0.2)
+    (record,) = cluster.job(job_id)
+    minutes = math.ceil((seconds_of(record["RunTime"]) + 45) / 60)
+    cluster.client(["scontrol", "update", f"JobId={job_id}",
+                    f"TimeLimit={minutes}"])
+    return 60 * minutes
+
+
+@pytest.fixture(scope="module")
+def jobs(cluster, tmp_path_factory, job_seconds):
     """Submits every job at once, waits for all; {name: (id, [records])}."""
     work = tmp_path_factory.mktemp("jobs")
     slurm_dir = os.path.join(SOURCE_DIR, "jobs", "slurm")
@@ -86,10 +148,19 @@ def jobs(cluster, tmp_path_factory):
     (work / "generated.sbatch").write_text(generated.stdout)
     submitted["generated"] = submit(cluster, work, ["generated.sbatch"])
     (work / "timelimit.sbatch").write_text(TIME_LIMIT_JOB)
-    submitted["timelimit"] = submit(cluster, work, ["timelimit.sbatch"])
+    submitted["timelimit"] = submit(cluster, work, ["timelimit.sbatch"],
+                                    PARKIT_PROGRESS_AFTER="0")
+    # The jobs share the node's cores: each waits for those before it.
+    # Twenty tiny jobs' time and a minute more is plenty for any of them;
+    # the time-limit job ends at its new limit at the latest (SLURM checks
+    # limits every 30 s; SIGKILL follows after KillWait, 5 s).
+    wait = 60 + 20 * job_seconds
+    limit = bring_the_time_limit_near(cluster, work, submitted["timelimit"],
+                                      within=wait)
     finished = {}
     for name, job_id in submitted.items():
-        finished[name] = (job_id, cluster.wait(job_id, timeout=SLURM_WAIT))
+        bound = limit + 30 + 5 + wait if name == "timelimit" else wait
+        finished[name] = (job_id, cluster.wait(job_id, timeout=bound))
     return work, finished
 
 
