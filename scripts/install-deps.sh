@@ -26,7 +26,7 @@ packages=(
   libhwloc-dev                                  # the machine's topology
   libjansson-dev                                # JSON
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
-  python3-scipy                                 # analysis/ and the report
+                                                # analysis/ and the report
 )
 # The test suite (tests/, bench/ smoke runs).
 test_packages=(
