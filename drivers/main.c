@@ -13,8 +13,8 @@
  * the phase, exit status 1. A failed verification exits with 3.
  * A stop signal (SIGUSR1, SIGTERM, SIGINT; see signals.h) ends the run after
  * the current repetition: the file holds the repetitions completed, exit
- * status 4; stopped before any repetition finished, or by a second signal,
- * the run leaves no file and exits with 5.
+ * status 4; stopped before any repetition finished, or by a second signal
+ * before the file was safe, the run leaves no file and exits with 5.
  */
 #include "build_info.h"
 #include "check.h"
@@ -152,10 +152,16 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
 /* The output location is checked (and created) by rank 0 only, after all
  * other input checks passed, so bad input leaves nothing behind. */
 static int prepare_output(prepared_run *run, char *message, size_t size) {
-  return parkit_output_path_prepare(
-      run->command.common[PARKIT_COMMON_OUT].text, run->command.kernel->name,
-      parkit_mode_name(run->command.mode), run->context.size,
-      run->context.threads, run->path, sizeof run->path, message, size);
+  parkit_output_request request = {
+      .out = run->command.common[PARKIT_COMMON_OUT].text,
+      .kernel = run->command.kernel->name,
+      .mode = parkit_mode_name(run->command.mode),
+      .ranks = run->context.size,
+      .threads = run->context.threads,
+      .replace = run->command.common[PARKIT_COMMON_REPLACE].flag,
+  };
+  return parkit_output_path_prepare(&request, run->path, sizeof run->path,
+                                    message, size);
 }
 
 /* Kernels keep their scratch files beside the result file. */
@@ -205,8 +211,7 @@ static _Noreturn void abort_run(const prepared_run *run, const char *phase) {
           run->context.rank, run->context.size, run->placement.host, phase,
           parkit_error_message());
   fflush(stderr);
-  if (run->path[0] != '\0')
-    parkit_result_file_discard(run->path);
+  parkit_result_file_discard();
   MPI_Abort(MPI_COMM_WORLD, EXIT_RUN_FAILED);
   exit(EXIT_RUN_FAILED);
 }
@@ -337,6 +342,11 @@ int main(int argc, char **argv) {
     return EXIT_BAD_INPUT;
   }
 
+  /* Stop signals during MPI_Init are stop requests too (signals.h). */
+  if (parkit_signals_install() != 0) {
+    fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
+    return EXIT_RUN_FAILED;
+  }
   int thread_level = MPI_THREAD_SINGLE;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
