@@ -16,6 +16,7 @@
  * status 4; stopped before any repetition finished, or by a second signal
  * before the file was safe, the run leaves no file and exits with 5.
  */
+#include "agreement.h"
 #include "build_info.h"
 #include "check.h"
 #include "cli.h"
@@ -186,6 +187,9 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
   }
   failed = check_input(run, argc, argv, world, message, sizeof message) != 0;
   bool input_failed = any_rank_failed(failed, message, sizeof message, world);
+  if (!input_failed) /* collective: the same answer on every rank */
+    input_failed = parkit_command_agree(&run->command, world, message,
+                                        sizeof message) != 0;
   if (!input_failed) {
     failed = check_problem(run, message, sizeof message) != 0;
     input_failed = any_rank_failed(failed, message, sizeof message, world);

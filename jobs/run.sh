@@ -8,6 +8,8 @@
 #            --oversubscribe), threads then placed by OMP_PLACES alone
 # Exit status: parkit's (0 verified, 2 bad input, 3 not verified,
 # 4 interrupted with a file, 5 abandoned; README.md), or 2 for bad arguments.
+# SIGTERM, SIGINT or SIGUSR1 to this script stops the run after its current
+# repetition (a second one abandons it), in every mode.
 #
 # usage: jobs/run.sh [--parkit PATH] [--oversubscribe] [--print]
 #                    MODE KERNEL RANKS THREADS [parkit options ...]
@@ -85,4 +87,19 @@ if [ "$print_only" -eq 1 ]; then
   echo
   exit 0
 fi
-exec "${command[@]}"
+[ "$mode" != threads ] || exec "${command[@]}"
+# mpirun exits 1 after a SIGTERM or SIGINT of its own, whatever the ranks did
+# (Open MPI's rule, and it refuses to forward either), but it forwards
+# SIGUSR1 to the ranks and keeps their exit status. So a stop signal to this
+# script reaches parkit as SIGUSR1: the run stops after its repetition,
+# writes its file, and the script exits with parkit's status (4); a second
+# signal abandons the run (5).
+"${command[@]}" &
+child=$!
+trap 'kill -USR1 "$child" 2>/dev/null || true' TERM INT USR1
+while true; do # wait returns early when a trapped signal arrives
+  status=0
+  wait "$child" || status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+exit "$status"
