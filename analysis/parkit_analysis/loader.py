@@ -34,6 +34,7 @@ import select
 import signal
 import stat
 import struct
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -362,57 +363,55 @@ def _read_timings(location, repetitions, ranks):
     return timings
 
 
-def _read_core(path):
-    """(row, timings) of what `parkit report` reads, checked as it checks
-    it; raises _Refused with its reason otherwise."""
+def _open(path):
     try:
-        access = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-        access.set_file_locking(False, ignore_when_disabled=True)
-        file = h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY,
-                             fapl=access)
+        return h5py.File(path, "r", locking=False)
     except Exception:
         raise _Refused("not a readable HDF5 file")
-    try:
-        row = {"kernel": _read_text(file, "kernel", 64),
-               "mode": _read_text(file, "mode", 16),
-               "rate_unit": _read_text(file, "rate_unit", 64)}
-        for name in ("ranks", "threads", "nodes"):
-            row[name] = _read_number(file, name, False)
-        ranks, nodes = row["ranks"], row["nodes"]
-        if not 1 <= nodes <= ranks:
-            raise _Refused(f"attribute 'nodes' is {nodes}; allowed: 1 to "
-                           f"ranks ({ranks})")
-        evenly = (ranks - 1) // nodes + 1
-        if _exists(file, b"ranks_per_node"):
-            row["ranks_per_node"] = _read_number(file, "ranks_per_node",
-                                                 False)
-            if not evenly <= row["ranks_per_node"] <= ranks:
-                raise _Refused(
-                    f"attribute 'ranks_per_node' is {row['ranks_per_node']};"
-                    f" allowed: ranks / nodes ({ranks} / {nodes}, rounded "
-                    "up) to ranks")
-        else:
-            row["ranks_per_node"] = evenly
-        for name in ("workers", "repetitions"):
-            row[name] = _read_number(file, name, False)
-        done = row["repetitions"]
-        if _exists(file, b"repetitions_completed"):
-            done = row["repetitions_completed"] = _read_number(
-                file, "repetitions_completed", False)
-        row["verified"] = _read_number(file, "verified", False)
-        row["rate"] = _read_number(file, "rate", True)
-        row["problem"] = _parameters(file)
-        if not row["kernel"] or not row["mode"]:
-            raise _Refused(f"attribute "
-                           f"'{'mode' if row['kernel'] else 'kernel'}' is "
-                           "empty")
-        for name in ("threads", "workers"):
-            if row[name] < 1:
-                raise _Refused(f"attribute '{name}' is {row[name]}; "
-                               "allowed: 1 or more")
-        timings = _read_timings(file, done, ranks)
-    finally:
-        file.close()
+
+
+def _read_core(f):
+    """(row, timings) of what `parkit report` reads from the open file `f`,
+    checked as it checks it; raises _Refused with its reason otherwise."""
+    file = f.id
+    row = {"kernel": _read_text(file, "kernel", 64),
+           "mode": _read_text(file, "mode", 16),
+           "rate_unit": _read_text(file, "rate_unit", 64)}
+    for name in ("ranks", "threads", "nodes"):
+        row[name] = _read_number(file, name, False)
+    ranks, nodes = row["ranks"], row["nodes"]
+    if not 1 <= nodes <= ranks:
+        raise _Refused(f"attribute 'nodes' is {nodes}; allowed: 1 to "
+                       f"ranks ({ranks})")
+    evenly = (ranks - 1) // nodes + 1
+    if _exists(file, b"ranks_per_node"):
+        row["ranks_per_node"] = _read_number(file, "ranks_per_node",
+                                             False)
+        if not evenly <= row["ranks_per_node"] <= ranks:
+            raise _Refused(
+                f"attribute 'ranks_per_node' is {row['ranks_per_node']};"
+                f" allowed: ranks / nodes ({ranks} / {nodes}, rounded "
+                "up) to ranks")
+    else:
+        row["ranks_per_node"] = evenly
+    for name in ("workers", "repetitions"):
+        row[name] = _read_number(file, name, False)
+    done = row["repetitions"]
+    if _exists(file, b"repetitions_completed"):
+        done = row["repetitions_completed"] = _read_number(
+            file, "repetitions_completed", False)
+    row["verified"] = _read_number(file, "verified", False)
+    row["rate"] = _read_number(file, "rate", True)
+    row["problem"] = _parameters(file)
+    if not row["kernel"] or not row["mode"]:
+        raise _Refused(f"attribute "
+                       f"'{'mode' if row['kernel'] else 'kernel'}' is "
+                       "empty")
+    for name in ("threads", "workers"):
+        if row[name] < 1:
+            raise _Refused(f"attribute '{name}' is {row[name]}; "
+                           "allowed: 1 or more")
+    timings = _read_timings(file, done, ranks)
     return row, timings
 
 
@@ -449,32 +448,32 @@ def _small_dataset(f, name):
     return item[()]
 
 
-def _read_extras(path):
+def _read_extras(f):
     """Every root attribute, the scalar outputs, the provenance, the hosts
-    and peak memory of the ranks: whatever of it can be read."""
+    and peak memory of the ranks of the open file `f`: whatever of it can be
+    read."""
     row = {}
-    with h5py.File(path, "r", locking=False) as f:
-        row.update(_attributes(f.attrs))
-        outputs = f.get("outputs")
-        if isinstance(outputs, h5py.Group):
-            for name, dataset in outputs.items():
-                try:
-                    if isinstance(dataset, h5py.Dataset) and \
-                            dataset.shape == ():
-                        value = _sane(dataset[()])
-                        if value is not None:
-                            row[f"out_{name}"] = value
-                except Exception:
-                    continue
-        provenance = f.get("provenance")
-        if isinstance(provenance, h5py.Group):
-            row.update(_attributes(provenance.attrs, "provenance_"))
-        hosts = _small_dataset(f, "ranks/host")
-        hosts = [] if hosts is None else \
-            [str(_sane(h, LONGEST_HOST)) for h in np.ravel(hosts)]
-        rss = _small_dataset(f, "ranks/peak_resident_bytes")
-        rss = np.array([]) if rss is None else \
-            np.asarray(rss, dtype=np.float64).ravel()
+    row.update(_attributes(f.attrs))
+    outputs = f.get("outputs")
+    if isinstance(outputs, h5py.Group):
+        for name, dataset in outputs.items():
+            try:
+                if isinstance(dataset, h5py.Dataset) and \
+                        dataset.shape == ():
+                    value = _sane(dataset[()])
+                    if value is not None:
+                        row[f"out_{name}"] = value
+            except Exception:
+                continue
+    provenance = f.get("provenance")
+    if isinstance(provenance, h5py.Group):
+        row.update(_attributes(provenance.attrs, "provenance_"))
+    hosts = _small_dataset(f, "ranks/host")
+    hosts = [] if hosts is None else \
+        [str(_sane(h, LONGEST_HOST)) for h in np.ravel(hosts)]
+    rss = _small_dataset(f, "ranks/peak_resident_bytes")
+    rss = np.array([]) if rss is None else \
+        np.asarray(rss, dtype=np.float64).ravel()
     row["host"] = hosts[0] if hosts else ""
     row["hosts"] = ",".join(dict.fromkeys(hosts))
     rss = rss[np.isfinite(rss)]
@@ -514,20 +513,26 @@ def _child(paths, first, out):
     try:
         for index in range(first, len(paths)):
             try:
-                row, timings = _read_core(paths[index])
+                f = _open(paths[index])
             except _Refused as refused:
                 _send(out, ("refused", index, str(refused)))
                 continue
-            except MemoryError:
-                _send(out, ("refused", index, "the reader needed more than "
-                                              f"{READ_MEBIBYTES} MiB for it"))
-                continue
-            _send(out, ("core", index, row, timings))
-            try:
-                extras = _read_extras(paths[index])
-            except Exception:
-                extras = {}
-            _send(out, ("extras", index, extras))
+            with f:
+                try:
+                    row, timings = _read_core(f)
+                except _Refused as refused:
+                    _send(out, ("refused", index, str(refused)))
+                    continue
+                except MemoryError:
+                    _send(out, ("refused", index, "the reader needed more "
+                                f"than {READ_MEBIBYTES} MiB for it"))
+                    continue
+                _send(out, ("core", index, row, timings))
+                try:
+                    extras = _read_extras(f)
+                except Exception:
+                    extras = {}
+                _send(out, ("extras", index, extras))
     except BaseException:
         os._exit(1)
     os._exit(0)
@@ -574,6 +579,64 @@ def _ending(status, usage):
     return f"the reader ended on it (exit status {os.waitstatus_to_exitcode(status)})"
 
 
+def _last_line(errors):
+    """The last line the child wrote on its stderr (a file)."""
+    errors.seek(0, os.SEEK_END)
+    errors.seek(max(0, errors.tell() - 512))
+    lines = errors.read().decode("utf-8", "replace").strip().splitlines()
+    return "".join(c if c.isprintable() else "?" for c in lines[-1]) \
+        if lines else ""
+
+
+def _run_child(paths, first, end, outcomes):
+    """One child for paths[first:end]: fills `outcomes` for the files it
+    answers for; returns (the first file it did not answer for, why it
+    failed on that one or None, whether it stalled)."""
+    receiving, sending = os.pipe()
+    # What glibc or h5py says as the child dies: the reason's end.
+    errors = tempfile.TemporaryFile()
+    child = os.fork()
+    if child == 0:
+        os.close(receiving)
+        os.dup2(errors.fileno(), 2)
+        _child(paths[:end], first, sending)
+    os.close(sending)
+    stream, current, trouble = _Stream(receiving), first, None
+    try:
+        while current < end:
+            message = stream.receive(time.monotonic() + READ_SECONDS)
+            if isinstance(message, str):
+                trouble = message
+                break
+            kind, index = message[0], message[1]
+            if kind == "refused":
+                outcomes[index] = message[2]
+                current = index + 1
+            elif kind == "core":
+                outcomes[index] = (message[2], message[3])
+            else:  # extras: the core holds against them
+                row = dict(message[2])
+                row.update(outcomes[index][0])
+                outcomes[index] = (row, outcomes[index][1])
+                current = index + 1
+    finally:
+        if trouble == "late":
+            os.kill(child, signal.SIGKILL)
+        os.close(receiving)
+        _, status, usage = os.wait4(child, 0)
+    reason = None
+    if current < end and outcomes[current] is None:
+        reason = f"the reader took more than {READ_SECONDS} s on it " \
+            "(stopped)" if trouble == "late" else _ending(status, usage)
+        said = _last_line(errors)
+        if said:
+            reason += f": {said[:200]}"
+    errors.close()
+    if current < end and reason is None:
+        current += 1  # the core was read: it stands, without its extras
+    return current, reason, trouble == "late"
+
+
 def _read_isolated(paths):
     """[(row, timings) or reason] for each path, each file read in a child
     process (one for the whole batch, a new one after a file that crashed
@@ -581,42 +644,20 @@ def _read_isolated(paths):
     outcomes = [None] * len(paths)
     first = 0
     while first < len(paths):
-        receiving, sending = os.pipe()
-        child = os.fork()
-        if child == 0:
-            os.close(receiving)
-            _child(paths, first, sending)
-        os.close(sending)
-        stream, current, trouble = _Stream(receiving), first, None
-        try:
-            while current < len(paths):
-                message = stream.receive(time.monotonic() + READ_SECONDS)
-                if isinstance(message, str):
-                    trouble = message
-                    break
-                kind, index = message[0], message[1]
-                if kind == "refused":
-                    outcomes[index] = message[2]
-                    current = index + 1
-                elif kind == "core":
-                    outcomes[index] = (message[2], message[3])
-                else:  # extras: the core holds against them
-                    row = dict(message[2])
-                    row.update(outcomes[index][0])
-                    outcomes[index] = (row, outcomes[index][1])
-                    current = index + 1
-        finally:
-            if trouble == "late":
-                os.kill(child, signal.SIGKILL)
-            os.close(receiving)
-            _, status, usage = os.wait4(child, 0)
-        if current < len(paths):  # the child failed on paths[current]
-            if outcomes[current] is None:
-                outcomes[current] = \
-                    f"the reader took more than {READ_SECONDS} s on it " \
-                    "(stopped)" if trouble == "late" \
-                    else _ending(status, usage)
-            current += 1  # a core read keeps, without its extras
+        current, reason, stalled = _run_child(paths, first, len(paths),
+                                              outcomes)
+        if reason is not None and current > first and not stalled:
+            # A crash after other files in the same child may owe something
+            # to them: the file is read again alone, so that its verdict is
+            # its own (a stalled one is not waited for twice).
+            retried, reason, _ = _run_child(paths, current, current + 1,
+                                            outcomes)
+            if reason is None:
+                first = retried
+                continue
+        if reason is not None:
+            outcomes[current] = reason
+            current += 1
         first = current
     return outcomes
 

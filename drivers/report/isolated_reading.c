@@ -103,6 +103,30 @@ static int receive(int in, read_record *record) {
   return 0;
 }
 
+/* The last line the child wrote on its stderr (`errors`, a file), up to
+ * `size` - 1 bytes, control characters replaced; "" when none. */
+static void last_error_line(FILE *errors, char *line, size_t size) {
+  line[0] = '\0';
+  if (errors == NULL || fseek(errors, 0, SEEK_END) != 0)
+    return;
+  long end = ftell(errors), start = end > 512 ? end - 512 : 0;
+  char tail[513];
+  if (end <= 0 || fseek(errors, start, SEEK_SET) != 0)
+    return;
+  size_t got = fread(tail, 1, (size_t)(end - start), errors);
+  while (got > 0 && (tail[got - 1] == '\n' || tail[got - 1] == ' '))
+    --got;
+  tail[got] = '\0';
+  const char *last = strrchr(tail, '\n');
+  last = last ? last + 1 : tail;
+  size_t length = strlen(last) < size - 1 ? strlen(last) : size - 1;
+  memcpy(line, last, length);
+  line[length] = '\0';
+  for (char *c = line; *c; ++c)
+    if ((unsigned char)*c < 0x20 || *c == 0x7f)
+      *c = '?';
+}
+
 /* Why the child ended while reading a file. */
 static void describe_end(int status, const struct rusage *use, char *reason,
                          size_t size) {
@@ -120,73 +144,118 @@ static void describe_end(int status, const struct rusage *use, char *reason,
              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* One child from file `first` on; returns the index of the first file it
- * did not answer for (== count when done). */
-static size_t run_child(char *const *paths, size_t first, size_t count,
-                        parkit_read_callback each, void *data, char *error,
-                        size_t error_size, bool *started) {
-  int pipe_ends[2];
-  *started = false;
-  if (pipe(pipe_ends) != 0) {
-    snprintf(error, error_size, "cannot make a pipe: %s", strerror(errno));
-    return first;
-  }
-  fflush(NULL); /* nothing buffered twice */
-  pid_t child = fork();
-  if (child < 0) {
-    snprintf(error, error_size, "cannot start a reader process: %s",
-             strerror(errno));
-    close(pipe_ends[0]);
-    close(pipe_ends[1]);
-    return first;
-  }
-  if (child == 0) {
-    close(pipe_ends[0]);
-    read_in_child(paths, first, count, pipe_ends[1]);
-  }
-  *started = true;
-  close(pipe_ends[1]);
-  static read_record record;
-  size_t next = first;
-  int outcome = 0;
-  while (next < count && (outcome = receive(pipe_ends[0], &record)) == 0 &&
-         record.index == next) {
-    each(next, record.status, &record.summary, record.reason, data);
-    ++next;
-  }
-  if (next < count && outcome == 2)
+/* What one child did. */
+typedef struct child_outcome {
+  bool started;   /* false: no child (error set) */
+  size_t next;    /* the first file it did not answer for */
+  bool failed;    /* it crashed or stalled on paths[next] */
+  bool timed_out; /* it stalled */
+  char reason[512];
+} child_outcome;
+
+/* The child's end, once its pipe is done: waited for (killed first when
+ * it stalled), and why it failed, with its last words on stderr. */
+static void finish_child(pid_t child, FILE *errors, child_outcome *outcome) {
+  if (outcome->timed_out)
     kill(child, SIGKILL);
-  close(pipe_ends[0]);
   int status = 0;
   struct rusage use;
   memset(&use, 0, sizeof use);
   while (wait4(child, &status, 0, &use) < 0 && errno == EINTR)
     ;
-  if (next < count) { /* the child failed on paths[next] */
-    static const parkit_result_summary none;
-    char reason[256];
-    if (outcome == 2)
-      snprintf(reason, sizeof reason,
-               "the reader took more than %d s on it (stopped)",
-               PARKIT_READ_SECONDS);
-    else
-      describe_end(status, &use, reason, sizeof reason);
-    each(next, -1, &none, reason, data);
-    ++next;
+  if (!outcome->failed)
+    return;
+  if (outcome->timed_out)
+    snprintf(outcome->reason, sizeof outcome->reason,
+             "the reader took more than %d s on it (stopped)",
+             PARKIT_READ_SECONDS);
+  else
+    describe_end(status, &use, outcome->reason, sizeof outcome->reason);
+  char said[200];
+  last_error_line(errors, said, sizeof said);
+  size_t used = strlen(outcome->reason);
+  if (said[0] != '\0')
+    snprintf(outcome->reason + used, sizeof outcome->reason - used, ": %s",
+             said);
+}
+
+/* One child for paths[first..end): answers for the files it reads, and
+ * says where it failed, if it did. */
+static child_outcome run_child(char *const *paths, size_t first, size_t end,
+                               parkit_read_callback each, void *data,
+                               char *error, size_t error_size) {
+  child_outcome outcome = {.next = first};
+  int pipe_ends[2];
+  if (pipe(pipe_ends) != 0) {
+    snprintf(error, error_size, "cannot make a pipe: %s", strerror(errno));
+    return outcome;
   }
-  return next;
+  /* The child's stderr (what glibc or a sanitizer says as it dies) goes
+   * to a file, its last line into the reason. */
+  FILE *errors = tmpfile();
+  fflush(NULL); /* nothing buffered twice */
+  pid_t child = fork();
+  if (child == 0) {
+    close(pipe_ends[0]);
+    if (errors)
+      dup2(fileno(errors), STDERR_FILENO);
+    read_in_child(paths, first, end, pipe_ends[1]);
+  }
+  close(pipe_ends[1]);
+  if (child < 0) {
+    snprintf(error, error_size, "cannot start a reader process: %s",
+             strerror(errno));
+  } else {
+    outcome.started = true;
+    static read_record record;
+    int received = 0;
+    while (outcome.next < end &&
+           (received = receive(pipe_ends[0], &record)) == 0 &&
+           record.index == outcome.next) {
+      each(outcome.next, record.status, &record.summary, record.reason, data);
+      ++outcome.next;
+    }
+    outcome.failed = outcome.next < end;
+    outcome.timed_out = outcome.failed && received == 2;
+  }
+  close(pipe_ends[0]);
+  if (child > 0)
+    finish_child(child, errors, &outcome);
+  if (errors)
+    fclose(errors);
+  return outcome;
 }
 
 int parkit_read_results_isolated(char *const *paths, size_t count,
                                  parkit_read_callback each, void *data,
                                  char *error, size_t error_size) {
+  static const parkit_result_summary none;
   size_t next = 0;
   while (next < count) {
-    bool started = false;
-    next =
-        run_child(paths, next, count, each, data, error, error_size, &started);
-    if (!started)
+    size_t first = next;
+    child_outcome batch =
+        run_child(paths, first, count, each, data, error, error_size);
+    if (!batch.started)
       return -1;
+    next = batch.next;
+    if (!batch.failed)
+      continue;
+    /* A crash after other files in the same child may owe something to
+     * them: the file is read again alone, so that its verdict is its own
+     * (a stalled one is not waited for twice). */
+    if (next > first && !batch.timed_out) {
+      child_outcome alone =
+          run_child(paths, next, next + 1, each, data, error, error_size);
+      if (!alone.started)
+        return -1;
+      if (!alone.failed) {
+        next = alone.next;
+        continue;
+      }
+      batch = alone;
+    }
+    each(next, -1, &none, batch.reason, data);
+    ++next;
   }
   return 0;
 }
