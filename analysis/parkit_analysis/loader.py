@@ -26,6 +26,7 @@ files are read in a child process with limits on memory and time, so that
 no damaged file can crash or hang the caller (see `_read_isolated`); a file
 that crashes or stalls it is skipped with that reason.
 """
+import faulthandler
 import math
 import os
 import pickle
@@ -505,7 +506,12 @@ def _child(paths, first, out):
     """Reads paths[first:], sending for each ("refused", i, reason) or
     ("core", i, row, timings) then ("extras", i, row); never returns."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # A crash is the parent's to report: no handler of the caller's
+        # (faulthandler under pytest, say) acts in the child.
+        faulthandler.disable()
+        for number in (signal.SIGINT, signal.SIGSEGV, signal.SIGBUS,
+                       signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+            signal.signal(number, signal.SIG_DFL)
         limit = _data_bytes() + READ_MEBIBYTES * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except (ValueError, OSError):

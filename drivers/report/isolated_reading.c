@@ -52,9 +52,12 @@ static unsigned long long data_bytes(void) {
  * memory limit is relative, so that it holds in sanitizer builds too
  * (AddressSanitizer's shadow memory counts as data). */
 static _Noreturn void read_in_child(char *const *paths, size_t first,
-                                    size_t count, int out) {
+                                    size_t count, int mebibytes, int out) {
+  static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; ++i)
+    signal(crash_signals[i], SIG_DFL);
   unsigned long long limit =
-      data_bytes() + (unsigned long long)PARKIT_READ_MEBIBYTES * 1048576ull;
+      data_bytes() + (unsigned long long)mebibytes * 1048576ull;
   struct rlimit memory = {.rlim_cur = limit, .rlim_max = limit};
   setrlimit(RLIMIT_DATA, &memory); /* best effort: the time limit remains */
   static read_record record;
@@ -77,10 +80,10 @@ static double now_seconds(void) {
 
 /* Reads one record, or fails: 1 when the child ended (end of the pipe), 2
  * when the file took longer than the limit, -1 on a read error. */
-static int receive(int in, read_record *record) {
+static int receive(int in, int seconds, read_record *record) {
   char *bytes = (char *)record;
   size_t got = 0;
-  double deadline = now_seconds() + PARKIT_READ_SECONDS;
+  double deadline = now_seconds() + seconds;
   while (got < sizeof *record) {
     double left = deadline - now_seconds();
     struct pollfd wait = {.fd = in, .events = POLLIN};
@@ -128,13 +131,12 @@ static void last_error_line(FILE *errors, char *line, size_t size) {
 }
 
 /* Why the child ended while reading a file. */
-static void describe_end(int status, const struct rusage *use, char *reason,
-                         size_t size) {
+static void describe_end(int status, const struct rusage *use, int limit,
+                         char *reason, size_t size) {
   double mebibytes = (double)use->ru_maxrss / 1024.0;
-  if (mebibytes > 0.75 * PARKIT_READ_MEBIBYTES)
+  if (mebibytes > 0.75 * limit)
     snprintf(reason, size,
-             "the reader needed more than %d MiB for it (ended: %s)",
-             PARKIT_READ_MEBIBYTES,
+             "the reader needed more than %d MiB for it (ended: %s)", limit,
              WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no answer");
   else if (WIFSIGNALED(status))
     snprintf(reason, size, "the reader crashed on it (%s, signal %d)",
@@ -155,7 +157,8 @@ typedef struct child_outcome {
 
 /* The child's end, once its pipe is done: waited for (killed first when
  * it stalled), and why it failed, with its last words on stderr. */
-static void finish_child(pid_t child, FILE *errors, child_outcome *outcome) {
+static void finish_child(pid_t child, FILE *errors, parkit_read_limits limits,
+                         child_outcome *outcome) {
   if (outcome->timed_out)
     kill(child, SIGKILL);
   int status = 0;
@@ -167,10 +170,10 @@ static void finish_child(pid_t child, FILE *errors, child_outcome *outcome) {
     return;
   if (outcome->timed_out)
     snprintf(outcome->reason, sizeof outcome->reason,
-             "the reader took more than %d s on it (stopped)",
-             PARKIT_READ_SECONDS);
+             "the reader took more than %d s on it (stopped)", limits.seconds);
   else
-    describe_end(status, &use, outcome->reason, sizeof outcome->reason);
+    describe_end(status, &use, limits.mebibytes, outcome->reason,
+                 sizeof outcome->reason);
   char said[200];
   last_error_line(errors, said, sizeof said);
   size_t used = strlen(outcome->reason);
@@ -182,6 +185,7 @@ static void finish_child(pid_t child, FILE *errors, child_outcome *outcome) {
 /* One child for paths[first..end): answers for the files it reads, and
  * says where it failed, if it did. */
 static child_outcome run_child(char *const *paths, size_t first, size_t end,
+                               parkit_read_limits limits,
                                parkit_read_callback each, void *data,
                                char *error, size_t error_size) {
   child_outcome outcome = {.next = first};
@@ -199,7 +203,7 @@ static child_outcome run_child(char *const *paths, size_t first, size_t end,
     close(pipe_ends[0]);
     if (errors)
       dup2(fileno(errors), STDERR_FILENO);
-    read_in_child(paths, first, end, pipe_ends[1]);
+    read_in_child(paths, first, end, limits.mebibytes, pipe_ends[1]);
   }
   close(pipe_ends[1]);
   if (child < 0) {
@@ -210,7 +214,7 @@ static child_outcome run_child(char *const *paths, size_t first, size_t end,
     static read_record record;
     int received = 0;
     while (outcome.next < end &&
-           (received = receive(pipe_ends[0], &record)) == 0 &&
+           (received = receive(pipe_ends[0], limits.seconds, &record)) == 0 &&
            record.index == outcome.next) {
       each(outcome.next, record.status, &record.summary, record.reason, data);
       ++outcome.next;
@@ -220,13 +224,14 @@ static child_outcome run_child(char *const *paths, size_t first, size_t end,
   }
   close(pipe_ends[0]);
   if (child > 0)
-    finish_child(child, errors, &outcome);
+    finish_child(child, errors, limits, &outcome);
   if (errors)
     fclose(errors);
   return outcome;
 }
 
 int parkit_read_results_isolated(char *const *paths, size_t count,
+                                 parkit_read_limits limits,
                                  parkit_read_callback each, void *data,
                                  char *error, size_t error_size) {
   static const parkit_result_summary none;
@@ -234,7 +239,7 @@ int parkit_read_results_isolated(char *const *paths, size_t count,
   while (next < count) {
     size_t first = next;
     child_outcome batch =
-        run_child(paths, first, count, each, data, error, error_size);
+        run_child(paths, first, count, limits, each, data, error, error_size);
     if (!batch.started)
       return -1;
     next = batch.next;
@@ -244,8 +249,8 @@ int parkit_read_results_isolated(char *const *paths, size_t count,
      * them: the file is read again alone, so that its verdict is its own
      * (a stalled one is not waited for twice). */
     if (next > first && !batch.timed_out) {
-      child_outcome alone =
-          run_child(paths, next, next + 1, each, data, error, error_size);
+      child_outcome alone = run_child(paths, next, next + 1, limits, each, data,
+                                      error, error_size);
       if (!alone.started)
         return -1;
       if (!alone.failed) {

@@ -6,9 +6,10 @@
  * record per file back through a pipe; the parent never opens a file with
  * HDF5. A file that crashes the child, or keeps it busy longer than the time
  * limit, is reported unreadable with that reason, and a new child goes on
- * with the next file. The limits are per child: PARKIT_READ_MEBIBYTES of
- * memory beyond what the parent had, PARKIT_READ_SECONDS for each file.
- * Not collective; no MPI.
+ * with the next file; a file that crashed a child after other files is
+ * read again alone first, so that its verdict is its own. The child resets
+ * the crash signals to their default actions, so that handlers of the
+ * parent (a fuzzer's) do not act in it. Not collective; no MPI.
  */
 #ifndef PARKIT_ISOLATED_READING_H
 #define PARKIT_ISOLATED_READING_H
@@ -17,7 +18,15 @@
 
 #include <stddef.h>
 
-enum { PARKIT_READ_MEBIBYTES = 1024, PARKIT_READ_SECONDS = 10 };
+/* What a child may take: memory beyond the parent's, and time per file. */
+typedef struct parkit_read_limits {
+  int mebibytes;
+  int seconds;
+} parkit_read_limits;
+
+/* parkit report's limits. */
+#define PARKIT_READ_LIMITS                                                     \
+  ((parkit_read_limits){.mebibytes = 1024, .seconds = 10})
 
 /* Called once per file, in order: status 0 with its summary, or -1 with a
  * one-line reason (summary zeroed). */
@@ -30,6 +39,7 @@ typedef void (*parkit_read_callback)(size_t index, int status,
  * (the files from the failed one on were not answered for). The caller must
  * have switched HDF5's automatic error printing off. */
 int parkit_read_results_isolated(char *const *paths, size_t count,
+                                 parkit_read_limits limits,
                                  parkit_read_callback each, void *data,
                                  char *error, size_t error_size);
 

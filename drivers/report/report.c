@@ -364,8 +364,9 @@ static long read_runs(const text_list *files, report_run **runs) {
   }
   run_collection collection = {.files = files, .runs = *runs};
   char error[256];
-  if (parkit_read_results_isolated(files->items, files->count, collect_run,
-                                   &collection, error, sizeof error) != 0) {
+  if (parkit_read_results_isolated(files->items, files->count,
+                                   PARKIT_READ_LIMITS, collect_run, &collection,
+                                   error, sizeof error) != 0) {
     fprintf(stderr, "parkit: error: %s\n", error);
     return -1;
   }
