@@ -585,13 +585,15 @@ def _ending(status, usage):
     return f"the reader ended on it (exit status {os.waitstatus_to_exitcode(status)})"
 
 
-def _last_line(errors):
-    """The last line the child wrote on its stderr (a file)."""
+def _error_line(errors):
+    """What the child said on its stderr (a file) as it died: the first
+    line of a sanitizer's report ("==N==ERROR: ..."), else the last line."""
     errors.seek(0, os.SEEK_END)
-    errors.seek(max(0, errors.tell() - 512))
+    errors.seek(max(0, errors.tell() - 4096))
     lines = errors.read().decode("utf-8", "replace").strip().splitlines()
-    return "".join(c if c.isprintable() else "?" for c in lines[-1]) \
-        if lines else ""
+    reports = [line for line in lines if "ERROR: " in line]
+    line = reports[0] if reports else lines[-1] if lines else ""
+    return "".join(c if c.isprintable() else "?" for c in line)
 
 
 def _run_child(paths, first, end, outcomes):
@@ -632,9 +634,9 @@ def _run_child(paths, first, end, outcomes):
         _, status, usage = os.wait4(child, 0)
     reason = None
     if current < end and outcomes[current] is None:
-        reason = f"the reader took more than {READ_SECONDS} s on it " \
+        reason = f"the reader took more than {READ_SECONDS:g} s on it " \
             "(stopped)" if trouble == "late" else _ending(status, usage)
-        said = _last_line(errors)
+        said = _error_line(errors)
         if said:
             reason += f": {said[:200]}"
     errors.close()

@@ -80,7 +80,7 @@ static double now_seconds(void) {
 
 /* Reads one record, or fails: 1 when the child ended (end of the pipe), 2
  * when the file took longer than the limit, -1 on a read error. */
-static int receive(int in, int seconds, read_record *record) {
+static int receive(int in, double seconds, read_record *record) {
   char *bytes = (char *)record;
   size_t got = 0;
   double deadline = now_seconds() + seconds;
@@ -106,22 +106,29 @@ static int receive(int in, int seconds, read_record *record) {
   return 0;
 }
 
-/* The last line the child wrote on its stderr (`errors`, a file), up to
- * `size` - 1 bytes, control characters replaced; "" when none. */
-static void last_error_line(FILE *errors, char *line, size_t size) {
+/* What the child said on its stderr (`errors`, a file) as it died: the
+ * first line of a sanitizer's report ("==N==ERROR: ..."), else the last
+ * line; up to `size` - 1 bytes, control characters replaced; "" when it
+ * said nothing. */
+static void error_line(FILE *errors, char *line, size_t size) {
   line[0] = '\0';
   if (errors == NULL || fseek(errors, 0, SEEK_END) != 0)
     return;
-  long end = ftell(errors), start = end > 512 ? end - 512 : 0;
-  char tail[513];
-  if (end <= 0 || fseek(errors, start, SEEK_SET) != 0)
+  long end = ftell(errors);
+  char text[4097];
+  if (end <= 0 || fseek(errors, end > 4096 ? end - 4096 : 0, SEEK_SET) != 0)
     return;
-  size_t got = fread(tail, 1, (size_t)(end - start), errors);
-  while (got > 0 && (tail[got - 1] == '\n' || tail[got - 1] == ' '))
+  size_t got = fread(text, 1, sizeof text - 1, errors);
+  while (got > 0 && (text[got - 1] == '\n' || text[got - 1] == ' '))
     --got;
-  tail[got] = '\0';
-  const char *last = strrchr(tail, '\n');
-  last = last ? last + 1 : tail;
+  text[got] = '\0';
+  char *last = strstr(text, "ERROR: ");
+  if (last != NULL) {
+    text[last - text + strcspn(last, "\n")] = '\0';
+  } else {
+    last = strrchr(text, '\n');
+    last = last ? last + 1 : text;
+  }
   size_t length = strlen(last) < size - 1 ? strlen(last) : size - 1;
   memcpy(line, last, length);
   line[length] = '\0';
@@ -170,12 +177,12 @@ static void finish_child(pid_t child, FILE *errors, parkit_read_limits limits,
     return;
   if (outcome->timed_out)
     snprintf(outcome->reason, sizeof outcome->reason,
-             "the reader took more than %d s on it (stopped)", limits.seconds);
+             "the reader took more than %g s on it (stopped)", limits.seconds);
   else
     describe_end(status, &use, limits.mebibytes, outcome->reason,
                  sizeof outcome->reason);
   char said[200];
-  last_error_line(errors, said, sizeof said);
+  error_line(errors, said, sizeof said);
   size_t used = strlen(outcome->reason);
   if (said[0] != '\0')
     snprintf(outcome->reason + used, sizeof outcome->reason - used, ": %s",

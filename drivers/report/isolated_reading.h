@@ -21,7 +21,7 @@
 /* What a child may take: memory beyond the parent's, and time per file. */
 typedef struct parkit_read_limits {
   int mebibytes;
-  int seconds;
+  double seconds;
 } parkit_read_limits;
 
 /* parkit report's limits. */

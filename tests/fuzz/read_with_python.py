@@ -10,7 +10,7 @@ import sys
 sys.path.insert(0, os.path.join(sys.argv[1], "analysis"))
 from parkit_analysis import loader  # noqa: E402
 
-loader.READ_SECONDS = int(sys.argv[2])
+loader.READ_SECONDS = float(sys.argv[2])
 for line in sys.stdin:
     outcome = loader._read_isolated([line.rstrip("\n")])[0]
     if isinstance(outcome, str):
