@@ -94,7 +94,9 @@ static void print_report_usage(FILE *stream) {
           "the best split (fastest verified run at the most cores). Needs no "
           "mpirun. Unfinished runs "
           "(*.h5.tmp) and files that\n"
-          "cannot be read are listed on stderr and skipped.\n\n"
+          "cannot be read are listed on stderr and skipped; files are read "
+          "in a child process, so\n"
+          "one that crashes or stalls it (10 s) costs only itself.\n\n"
           "exit status: 0 at least one result file read, 1 none could be "
           "read, 2 bad arguments\n");
 }
