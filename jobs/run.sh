@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
   --parkit) [ $# -ge 2 ] || fail "--parkit needs a path"; parkit=$2; shift 2 ;;
   --oversubscribe) oversubscribe=1; shift ;;
   --print) print_only=1; shift ;;
-  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
   *) break ;;
   esac
 done
