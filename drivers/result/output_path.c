@@ -245,8 +245,13 @@ int parkit_output_path_prepare(const parkit_output_request *request, char *path,
            : generated_path(out, request->kernel, request->mode, request->ranks,
                             request->threads, stamp, slurm, path, path_size);
   if (fits != 0 || strlen(out) >= sizeof directory) {
-    snprintf(message, message_size, "--out '%s': path too long",
-             shown(out, buffer, sizeof buffer));
+    snprintf(message, message_size,
+             "--out '%s': the path is %zu bytes; allowed: a result file path "
+             "of at most %zu bytes (what MPI-IO takes at %d rank%s)",
+             shown(out, buffer, sizeof buffer), strlen(out),
+             parkit_mpi_io_longest_name(request->ranks) -
+                 PARKIT_TEMPORARY_NAME_EXTRA,
+             request->ranks, request->ranks == 1 ? "" : "s");
     return -1;
   }
   if (file)

@@ -539,9 +539,12 @@ static int create_temporary(const char *path, char *temporary, size_t size,
   return -1;
 }
 
-/* Rank 0 creates the temporary; every rank learns its name. Collective. */
+/* Rank 0 creates the temporary; every rank learns its name. Collective:
+ * rank 0 creates nothing before every rank has come to the write (a rank
+ * that failed before it aborts the job while rank 0 waits here). */
 static int share_temporary(const char *path, int rank, MPI_Comm world,
                            char *temporary, size_t size, int *descriptor) {
+  PARKIT_MPI_CALL(MPI_Barrier(world));
   int created =
       rank == 0 ? create_temporary(path, temporary, size, descriptor) : 0;
   PARKIT_MPI_CALL(MPI_Bcast(&created, 1, MPI_INT, 0, world));
