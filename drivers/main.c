@@ -13,9 +13,10 @@
  * the phase, exit status 1. A failed verification exits with 3.
  * A stop signal (SIGUSR1, SIGTERM, SIGINT; see signals.h) ends the run after
  * the current repetition: the file holds the repetitions completed, exit
- * status 4; stopped before any repetition finished, or by a second signal,
- * the run leaves no file and exits with 5.
+ * status 4; stopped before any repetition finished, or by a second signal
+ * before the file was safe, the run leaves no file and exits with 5.
  */
+#include "agreement.h"
 #include "build_info.h"
 #include "catalogue.h"
 #include "check.h"
@@ -91,14 +92,15 @@ static int run_without_mpi(const parkit_command *command) {
 static bool any_rank_failed(bool failed, char *message, int size,
                             MPI_Comm world) {
   int rank = 0, ranks = 1;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &ranks);
+  PARKIT_MPI_REQUIRE(MPI_Comm_rank(world, &rank));
+  PARKIT_MPI_REQUIRE(MPI_Comm_size(world, &ranks));
   int candidate = failed ? rank : ranks, first = ranks;
-  MPI_Allreduce(&candidate, &first, 1, MPI_INT, MPI_MIN, world);
+  PARKIT_MPI_REQUIRE(
+      MPI_Allreduce(&candidate, &first, 1, MPI_INT, MPI_MIN, world));
   if (first == ranks)
     return false;
   if (first != 0)
-    MPI_Bcast(message, size, MPI_CHAR, first, world);
+    PARKIT_MPI_REQUIRE(MPI_Bcast(message, size, MPI_CHAR, first, world));
   return true;
 }
 
@@ -111,8 +113,8 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
     return -1;
   double mine = kernel->memory_bytes(&run->context, run->command.options);
   double on_node = 0;
-  MPI_Allreduce(&mine, &on_node, 1, MPI_DOUBLE, MPI_SUM,
-                run->placement.node_comm);
+  PARKIT_MPI_REQUIRE(MPI_Allreduce(&mine, &on_node, 1, MPI_DOUBLE, MPI_SUM,
+                                   run->placement.node_comm));
   double available = parkit_memory_available();
   if (available > 0 && on_node > available) {
     snprintf(message, size,
@@ -133,8 +135,8 @@ static int check_problem(prepared_run *run, char *message, size_t size) {
 static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
                        char *message, size_t size) {
   int rank = 0, ranks = 1;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &ranks);
+  PARKIT_MPI_REQUIRE(MPI_Comm_rank(world, &rank));
+  PARKIT_MPI_REQUIRE(MPI_Comm_size(world, &ranks));
   if (parkit_command_parse(argc, argv, &run->command, message, size) != 0)
     return -1;
   const parkit_fault *fault = &run->command.fault;
@@ -165,10 +167,16 @@ static int check_input(prepared_run *run, int argc, char **argv, MPI_Comm world,
 /* The output location is checked (and created) by rank 0 only, after all
  * other input checks passed, so bad input leaves nothing behind. */
 static int prepare_output(prepared_run *run, char *message, size_t size) {
-  return parkit_output_path_prepare(
-      run->command.common[PARKIT_COMMON_OUT].text, run->command.kernel->name,
-      parkit_mode_name(run->command.mode), run->context.size,
-      run->context.threads, run->path, sizeof run->path, message, size);
+  parkit_output_request request = {
+      .out = run->command.common[PARKIT_COMMON_OUT].text,
+      .kernel = run->command.kernel->name,
+      .mode = parkit_mode_name(run->command.mode),
+      .ranks = run->context.size,
+      .threads = run->context.threads,
+      .replace = run->command.common[PARKIT_COMMON_REPLACE].flag,
+  };
+  return parkit_output_path_prepare(&request, run->path, sizeof run->path,
+                                    message, size);
 }
 
 /* Kernels keep their scratch files beside the result file. */
@@ -182,7 +190,7 @@ static void set_scratch_dir(prepared_run *run) {
 static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
   char message[1024] = "";
   int rank = 0;
-  MPI_Comm_rank(world, &rank);
+  PARKIT_MPI_REQUIRE(MPI_Comm_rank(world, &rank));
   bool failed = parkit_placement_init(&run->placement, world) != 0;
   if (failed)
     snprintf(message, sizeof message, "%s", parkit_error_message());
@@ -193,6 +201,9 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
   }
   failed = check_input(run, argc, argv, world, message, sizeof message) != 0;
   bool input_failed = any_rank_failed(failed, message, sizeof message, world);
+  if (!input_failed) /* collective: the same answer on every rank */
+    input_failed = parkit_command_agree(&run->command, world, message,
+                                        sizeof message) != 0;
   if (!input_failed) {
     failed = check_problem(run, message, sizeof message) != 0;
     input_failed = any_rank_failed(failed, message, sizeof message, world);
@@ -206,7 +217,8 @@ static int prepare(prepared_run *run, int argc, char **argv, MPI_Comm world) {
       fprintf(stderr, "parkit: error: %s\n", message);
     return EXIT_BAD_INPUT;
   }
-  MPI_Bcast(run->path, sizeof run->path, MPI_CHAR, 0, world);
+  PARKIT_MPI_REQUIRE(
+      MPI_Bcast(run->path, sizeof run->path, MPI_CHAR, 0, world));
   set_scratch_dir(run);
   return EXIT_VERIFIED;
 }
@@ -218,8 +230,7 @@ static _Noreturn void abort_run(const prepared_run *run, const char *phase) {
           run->context.rank, run->context.size, run->placement.host, phase,
           parkit_error_message());
   fflush(stderr);
-  if (run->path[0] != '\0')
-    parkit_result_file_discard(run->path);
+  parkit_result_file_discard();
   MPI_Abort(MPI_COMM_WORLD, EXIT_RUN_FAILED);
   exit(EXIT_RUN_FAILED);
 }
@@ -237,8 +248,8 @@ static void start_guard(const prepared_run *run) {
  * crashes anywhere in parkit says so, naming its rank, host and phase. */
 static int install_crash_handlers(void) {
   int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  PARKIT_MPI_CALL(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  PARKIT_MPI_CALL(MPI_Comm_size(MPI_COMM_WORLD, &size));
   char host[PARKIT_HOST_TEXT];
   parkit_host_name(host, sizeof host);
   return parkit_guard_install(rank, size, host);
@@ -263,7 +274,7 @@ static int abandon(prepared_run *run, parkit_run_result *result) {
     fprintf(stderr, "parkit: error: stopped by a signal before any timed "
                     "repetition finished; no result file written\n");
   parkit_run_result_free(result);
-  MPI_Comm_free(&run->context.comm);
+  (void)MPI_Comm_free(&run->context.comm); /* the end: nothing depends on it */
   return EXIT_ABANDONED;
 }
 
@@ -306,8 +317,8 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
                               .result = &result,
                               .provenance = &run->provenance};
   parkit_utc_now(record.finished_utc, sizeof record.finished_utc);
-  MPI_Bcast(record.finished_utc, sizeof record.finished_utc, MPI_CHAR, 0,
-            world);
+  PARKIT_MPI_REQUIRE(MPI_Bcast(record.finished_utc, sizeof record.finished_utc,
+                               MPI_CHAR, 0, world));
   snprintf(record.path, sizeof record.path, "%s", run->path);
   parkit_guard_phase("write");
   if (parkit_fault_point(&command->fault, "write", run->context.rank) != 0 ||
@@ -332,8 +343,41 @@ static int work_and_epilog(prepared_run *run, int argc, char **argv,
   if (result.interrupted && status == EXIT_VERIFIED)
     status = EXIT_INTERRUPTED;
   parkit_run_result_free(&result);
-  MPI_Comm_free(&run->context.comm);
+  (void)MPI_Comm_free(&run->context.comm); /* the end: nothing depends on it */
   return status;
+}
+
+/* MPI with threads that do not call it (FUNNELED: only the thread that
+ * called the kernel does), errors returned on MPI_COMM_WORLD, HDF5's
+ * errors as messages instead of printed stacks. Returns 0, or -1 with the
+ * error set (MPI then finalized where it started). */
+static int start_mpi(int *argc, char ***argv, int *thread_level) {
+  int code = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, thread_level);
+  if (code != MPI_SUCCESS) {
+    parkit_error_set(__FILE__, __LINE__, "MPI_Init_thread failed (code %d)",
+                     code);
+    return -1;
+  }
+  int failed = 0;
+  if (*thread_level < MPI_THREAD_FUNNELED) {
+    parkit_error_set(__FILE__, __LINE__,
+                     "the MPI library grants thread level %d, below "
+                     "MPI_THREAD_FUNNELED (%d), which parkit needs (its "
+                     "OpenMP threads share a process with MPI); use an MPI "
+                     "built with thread support",
+                     *thread_level, MPI_THREAD_FUNNELED);
+    failed = 1;
+  } else if ((code = MPI_Comm_set_errhandler(
+                  MPI_COMM_WORLD, MPI_ERRORS_RETURN)) != MPI_SUCCESS) {
+    parkit_error_mpi(__FILE__, __LINE__, "MPI_Comm_set_errhandler", code);
+    failed = 1;
+  } else if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0) {
+    parkit_error_hdf5(__FILE__, __LINE__, "H5Eset_auto2");
+    failed = 1;
+  }
+  if (failed)
+    (void)MPI_Finalize(); /* ending with an error already */
+  return failed ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -363,13 +407,19 @@ int main(int argc, char **argv) {
     return EXIT_BAD_INPUT;
   }
 
+  /* Stop signals during MPI_Init are stop requests too (signals.h). */
+  if (parkit_signals_install() != 0) {
+    fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
+    return EXIT_RUN_FAILED;
+  }
   int thread_level = MPI_THREAD_SINGLE;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &thread_level);
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as messages */
+  if (start_mpi(&argc, &argv, &thread_level) != 0) {
+    fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
+    return EXIT_RUN_FAILED;
+  }
   if (install_crash_handlers() != 0 || parkit_signals_install() != 0) {
     fprintf(stderr, "parkit: error: %s\n", parkit_error_message());
-    MPI_Finalize();
+    (void)MPI_Finalize(); /* ending with an error already */
     return EXIT_RUN_FAILED;
   }
 
@@ -381,6 +431,10 @@ int main(int argc, char **argv) {
   parkit_watchdog_disarm();
   parkit_command_free(&run.command);
   parkit_placement_free(&run.placement);
-  MPI_Finalize();
+  if (MPI_Finalize() != MPI_SUCCESS && status == EXIT_VERIFIED) {
+    fprintf(stderr, "parkit: error: MPI_Finalize failed after the run (its "
+                    "result file is complete)\n");
+    status = EXIT_RUN_FAILED;
+  }
   return status;
 }

@@ -9,6 +9,8 @@
 #            cores (only with --oversubscribe)
 # Exit status: parkit's (0 verified, 2 bad input, 3 not verified,
 # 4 interrupted with a file, 5 abandoned; README.md), or 2 for bad arguments.
+# SIGTERM, SIGINT or SIGUSR1 to this script stops the run after its current
+# repetition (a second one abandons it), in every mode.
 #
 # usage: jobs/run.sh [--parkit PATH] [--oversubscribe] [--print]
 #                    MODE KERNEL RANKS THREADS [parkit options ...]
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
   --parkit) [ $# -ge 2 ] || fail "--parkit needs a path"; parkit=$2; shift 2 ;;
   --oversubscribe) oversubscribe=(--oversubscribe); shift ;;
   --print) action=(); shift ;;
-  -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
   *) break ;;
   esac
 done
@@ -45,5 +47,22 @@ if [ "$(id -u)" -eq 0 ]; then # Open MPI refuses root without these
 fi
 mode=$1 kernel=$2 ranks=$3 threads=$4
 shift 4
-exec "$parkit" launch "${action[@]}" "${oversubscribe[@]}" \
-  "$mode" "$kernel" "$ranks" "$threads" -- "$@"
+launch=("$parkit" launch "${oversubscribe[@]}" "$mode" "$kernel" "$ranks"
+  "$threads" -- "$@")
+[ "${#action[@]}" -gt 0 ] || exec "${launch[@]}" # --print
+[ "$mode" != threads ] || exec "${launch[0]}" launch --exec "${launch[@]:2}"
+# mpirun exits 1 after a SIGTERM or SIGINT of its own, whatever the ranks did
+# (Open MPI's rule, and it refuses to forward either), but it forwards
+# SIGUSR1 to the ranks and keeps their exit status. So a stop signal to this
+# script reaches parkit as SIGUSR1: the run stops after its repetition,
+# writes its file, and the script exits with parkit's status (4); a second
+# signal abandons the run (5).
+"${launch[0]}" launch --exec "${launch[@]:2}" &
+child=$!
+trap 'kill -USR1 "$child" 2>/dev/null || true' TERM INT USR1
+while true; do # wait returns early when a trapped signal arrives
+  status=0
+  wait "$child" || status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+exit "$status"

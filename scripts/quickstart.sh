@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# README command (1): install what is missing, build, and run the main job,
-# every kernel as threads, ranks and hybrid on this machine, ending with the
-# threads-vs-ranks-vs-hybrid table; then write the HTML report of those runs
+# README command (1): install what is missing, build, and run the main job
+# (jobs/compare_modes.sh: every work kernel in its cache and memory regimes,
+# as threads, ranks and hybrid on this machine, in interleaved rounds until
+# the answer is settled or 5 minutes are spent), ending with the verdict per
+# kernel and regime; then write the HTML report of those runs
 # (analysis/report.py) and print its path. HDF5 files land under results/.
+# Arguments go to the main job (e.g. --quick for a 30 s preview).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

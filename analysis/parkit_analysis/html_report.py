@@ -90,6 +90,35 @@ def _png(figure):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _figures_html(results, table, peak_gflops, peak_bandwidth, answer=None):
+    """Every figure as an embedded PNG; one that cannot be drawn (values no
+    plot can take) becomes a line saying so, and the page goes on."""
+    try:
+        figures = all_figures(results, table, peak_gflops, peak_bandwidth,
+                              answer)
+    except Exception as error:  # the page matters more than one figure
+        plt.close("all")
+        return (f"<p class='problem'>The figures could not be drawn: "
+                f"{html.escape(type(error).__name__)}: "
+                f"{html.escape(str(error)[:500])}</p>")
+    parts = []
+    for index, (name, figure) in enumerate(figures, 1):
+        try:
+            image = _png(figure)
+        except Exception as error:
+            plt.close(figure)
+            parts.append(f"<p class='problem'>Figure {index} "
+                         f"({html.escape(name)}) could not be drawn: "
+                         f"{html.escape(type(error).__name__)}: "
+                         f"{html.escape(str(error)[:500])}</p>")
+            continue
+        parts.append(f"<figure><img alt='{html.escape(name)}' "
+                     f"src='data:image/png;base64,{image}'>"
+                     f"<figcaption>Figure {index}. {html.escape(name)}"
+                     "</figcaption></figure>")
+    return "".join(parts)
+
+
 def _distinct(runs, column):
     if column not in runs:
         return "not recorded"
@@ -231,13 +260,8 @@ def render(results, title, peak_gflops=None, peak_bandwidth=None,
     dict) when the results are its campaign."""
     runs = results.runs
     table = summary_table(results)
-    figures = all_figures(results, table, peak_gflops, peak_bandwidth,
-                          answer) if len(runs) else []
-    figure_html = "".join(
-        f"<figure><img alt='{html.escape(name)}' "
-        f"src='data:image/png;base64,{_png(figure)}'>"
-        f"<figcaption>Figure {index}. {html.escape(name)}</figcaption>"
-        "</figure>" for index, (name, figure) in enumerate(figures, 1))
+    figure_html = _figures_html(results, table, peak_gflops, peak_bandwidth,
+                                answer) if len(runs) else ""
     now = datetime.datetime.now(datetime.timezone.utc)
     machine = machine_label(runs) if len(runs) else "no runs"
     return f"""<!DOCTYPE html>

@@ -45,9 +45,12 @@ plt.rcParams.update({
 
 def machine_label(runs):
     """'host(s) · CPU model · date(s)' of the runs."""
-    hosts = sorted({h for joined in runs.get("hosts", []) if joined
+    def short(text, longest=64):  # a label, not a record
+        return text if len(text) <= longest else text[:longest] + "..."
+    hosts = sorted({short(h) for joined in runs.get("hosts", []) if joined
                     for h in str(joined).split(",")})
-    cpus = sorted({str(c) for c in runs.get("provenance_cpu_model", [])
+    cpus = sorted({short(str(c), 100)
+                   for c in runs.get("provenance_cpu_model", [])
                    if isinstance(c, str) and c})
     dates = sorted({str(s)[:10] for s in runs.get("started_utc", []) if s})
     host_text = ", ".join(hosts[:3]) + (f" (+{len(hosts) - 3})"

@@ -53,6 +53,12 @@ const parkit_option parkit_common_options[PARKIT_COMMON_COUNT] = {
                            .unit = "path",
                            .help = "result directory (created if missing), "
                                    "or a file path ending in .h5"},
+    [PARKIT_COMMON_REPLACE] = {.name = "replace",
+                               .type = PARKIT_OPTION_FLAG,
+                               .unit = "1",
+                               .help = "with --out FILE.h5: replace an "
+                                       "existing FILE.h5 (without it, the "
+                                       "run refuses to start)"},
     [PARKIT_COMMON_QUIET] = {.name = "quiet",
                              .type = PARKIT_OPTION_FLAG,
                              .unit = "1",

@@ -188,13 +188,11 @@ static void launch_usage(void) {
 
 int parkit_launch_main(int argc, char **argv) {
   char program[4096], message[512];
-  static const char *const default_mpirun = "mpirun";
-  const char *mpiexec = getenv("PARKIT_MPIEXEC");
   launch_options options = {
       .request = {.nodes = 1,
                   .launcher = PARKIT_LAUNCHER_MPIRUN,
                   .cores_per_node = parkit_local_node_shape().cores,
-                  .mpirun = mpiexec && *mpiexec ? mpiexec : default_mpirun,
+                  .mpirun = "mpirun",
                   .program = this_program(program, sizeof program, "parkit")}};
   int at = 0;
   if (argc > 0 &&

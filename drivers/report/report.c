@@ -1,7 +1,10 @@
 #include "report.h"
 
+#include "isolated_reading.h"
 #include "result_reader.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <hdf5.h>
 #include <math.h>
@@ -91,7 +94,9 @@ static void print_report_usage(FILE *stream) {
           "the best split (fastest verified run at the most cores). Needs no "
           "mpirun. Unfinished runs "
           "(*.h5.tmp) and files that\n"
-          "cannot be read are listed on stderr and skipped.\n\n"
+          "cannot be read are listed on stderr and skipped; files are read "
+          "in a child process, so\n"
+          "one that crashes or stalls it (10 s) costs only itself.\n\n"
           "exit status: 0 at least one result file read, 1 none could be "
           "read, 2 bad arguments\n");
 }
@@ -159,37 +164,140 @@ static bool ends_with(const char *text, const char *suffix) {
   return length >= tail && strcmp(text + length - tail, suffix) == 0;
 }
 
+/* What the paths hold: result files (*.h5) and unfinished runs (*.h5.tmp),
+ * each file once (by device and inode, however many paths reach it), and
+ * what could not be looked at, with the reason. */
+typedef struct found_files {
+  text_list results, unfinished, problems; /* problems: "path: reason" */
+  struct identity {
+    dev_t device;
+    ino_t inode;
+  } * seen;
+  size_t seen_count, seen_capacity;
+  bool failed; /* out of memory */
+} found_files;
+
+static bool first_sight(found_files *files, const struct stat *status);
+
+/* Each entry once, however many paths reach it (its own identity, not a
+ * link's target). */
+static void add_problem(found_files *files, const char *path,
+                        const char *reason) {
+  struct stat entry;
+  if (lstat(path, &entry) == 0 && !first_sight(files, &entry))
+    return;
+  char *line = NULL;
+  if (asprintf(&line, "%s: %s", path, reason) < 0 ||
+      text_list_add(&files->problems, line) != 0)
+    files->failed = true;
+  free(line);
+}
+
+/* False when the file was found before, by another path. */
+static bool first_sight(found_files *files, const struct stat *status) {
+  for (size_t i = 0; i < files->seen_count; ++i)
+    if (files->seen[i].device == status->st_dev &&
+        files->seen[i].inode == status->st_ino)
+      return false;
+  if (files->seen_count == files->seen_capacity) {
+    size_t capacity = files->seen_capacity ? 2 * files->seen_capacity : 256;
+    struct identity *seen = realloc(files->seen, capacity * sizeof *seen);
+    if (seen == NULL) {
+      files->failed = true;
+      return false;
+    }
+    files->seen = seen;
+    files->seen_capacity = capacity;
+  }
+  files->seen[files->seen_count++] =
+      (struct identity){status->st_dev, status->st_ino};
+  return true;
+}
+
+static const char *file_kind(mode_t mode) {
+  return S_ISFIFO(mode)   ? "a FIFO"
+         : S_ISCHR(mode)  ? "a character device"
+         : S_ISBLK(mode)  ? "a block device"
+         : S_ISSOCK(mode) ? "a socket"
+         : S_ISDIR(mode)  ? "a directory"
+                          : "not a regular file";
+}
+
+/* One name that ends in .h5 or .h5.tmp (or was named on the command
+ * line): `target` is what it leads to (links followed). Only regular
+ * files are read: a FIFO would block the reader, a device feed it forever. */
+static void add_found(found_files *files, const char *path,
+                      const struct stat *target, bool named) {
+  bool unfinished = ends_with(path, ".h5.tmp");
+  if (!named && !unfinished && !ends_with(path, ".h5"))
+    return;
+  if (!S_ISREG(target->st_mode)) {
+    char reason[96];
+    snprintf(reason, sizeof reason, "%s, not a result file (not read)",
+             file_kind(target->st_mode));
+    add_problem(files, path, reason);
+    return;
+  }
+  if (first_sight(files, target) &&
+      text_list_add(unfinished ? &files->unfinished : &files->results, path) !=
+          0)
+    files->failed = true;
+}
+
+/* Why directory `path` cannot be read; false when it now can. */
+static bool opendir_error(const char *path, char *reason, size_t size) {
+  DIR *directory = opendir(path);
+  if (directory != NULL) {
+    closedir(directory);
+    return false;
+  }
+  snprintf(reason, size, "a directory that cannot be read (%s)",
+           strerror(errno));
+  return true;
+}
+
 /* Where nftw's callback puts what it finds (nftw passes no user data). */
-static struct found_files {
-  text_list results, unfinished;
-  bool failed;
-} * found;
+static found_files *found;
 
 static int visit(const char *path, const struct stat *status, int type,
                  struct FTW *where) {
   (void)where;
-  (void)status;
-  /* FTW_PHYS: directories reached through links are not entered (no
-   * cycles), but a link to a result file is a result file. */
+  char reason[160];
   struct stat target;
-  bool file = type == FTW_F || (type == FTW_SL && stat(path, &target) == 0 &&
-                                S_ISREG(target.st_mode));
-  if (!file)
+  switch (type) {
+  case FTW_D:
     return 0;
-  text_list *list = ends_with(path, ".h5")       ? &found->results
-                    : ends_with(path, ".h5.tmp") ? &found->unfinished
-                                                 : NULL;
-  if (list && text_list_add(list, path) != 0) {
-    found->failed = true;
-    return 1;
+  case FTW_DNR: /* nftw keeps no errno: ask again */
+    if (opendir_error(path, reason, sizeof reason))
+      add_problem(found, path, reason);
+    break;
+  case FTW_NS:
+    add_problem(found, path, "cannot be looked at (stat failed)");
+    break;
+  case FTW_SL: /* FTW_PHYS: links are not followed by the walk */
+    if (stat(path, &target) != 0) {
+      if (ends_with(path, ".h5") || ends_with(path, ".h5.tmp")) {
+        snprintf(reason, sizeof reason, "a link that leads nowhere (%s)",
+                 strerror(errno));
+        add_problem(found, path, reason);
+      }
+    } else if (S_ISDIR(target.st_mode)) {
+      add_problem(found, path,
+                  "a link to a directory, not followed (name the directory "
+                  "itself to include it)");
+    } else {
+      add_found(found, path, &target, false);
+    }
+    break;
+  default: /* FTW_F: any other kind of file */
+    add_found(found, path, status, false);
   }
-  return 0;
+  return found->failed ? 1 : 0;
 }
 
 /* Every .h5 (and .h5.tmp) file under the paths; a file named directly is a
  * result unless it ends in .h5.tmp. A missing path is bad input. */
-static int find_files(const report_settings *settings,
-                      struct found_files *files) {
+static int find_files(const report_settings *settings, found_files *files) {
   for (int i = 0; i < settings->path_count; ++i) {
     const char *path = settings->paths[i];
     struct stat status;
@@ -201,12 +309,11 @@ static int find_files(const report_settings *settings,
       return -1;
     }
     found = files;
-    int walked =
-        S_ISDIR(status.st_mode)
-            ? nftw(path, visit, 32, FTW_PHYS)
-            : text_list_add(ends_with(path, ".h5.tmp") ? &files->unfinished
-                                                       : &files->results,
-                            path);
+    int walked = 0;
+    if (S_ISDIR(status.st_mode))
+      walked = nftw(path, visit, 32, FTW_PHYS);
+    else
+      add_found(files, path, &status, true);
     found = NULL;
     if (walked != 0 || files->failed) {
       fprintf(stderr, "parkit: error: cannot list the files under '%s'\n",
@@ -219,26 +326,53 @@ static int find_files(const report_settings *settings,
   return 0;
 }
 
-/* Reads every file; the unreadable ones are named on stderr. Returns the
- * number of runs read into `runs` (allocated), or -1 when out of memory. */
+static void found_files_free(found_files *files) {
+  text_list_free(&files->results);
+  text_list_free(&files->unfinished);
+  text_list_free(&files->problems);
+  free(files->seen);
+}
+
+/* Where read_runs' callback puts what it reads. */
+typedef struct run_collection {
+  const text_list *files;
+  report_run *runs;
+  long count;
+} run_collection;
+
+static void collect_run(size_t index, int status,
+                        const parkit_result_summary *summary,
+                        const char *reason, void *data) {
+  run_collection *collection = data;
+  const char *path = collection->files->items[index];
+  if (status != 0) {
+    fprintf(stderr, "parkit: warning: skipped %s: %s\n", path, reason);
+    return;
+  }
+  report_run *run = &collection->runs[collection->count++];
+  run->summary = *summary;
+  run->file = path;
+}
+
+/* Reads every file (isolated_reading.h); the unreadable ones are named on
+ * stderr. Returns the number of runs read into `runs` (allocated), or -1
+ * with a message printed. */
 static long read_runs(const text_list *files, report_run **runs) {
   *runs = calloc(files->count ? files->count : 1, sizeof **runs);
-  if (*runs == NULL)
+  if (*runs == NULL) {
+    fprintf(stderr, "parkit: error: out of memory reading %zu files\n",
+            files->count);
     return -1;
-  long count = 0;
-  for (size_t i = 0; i < files->count; ++i) {
-    report_run *run = &(*runs)[count];
-    char reason[1024];
-    if (parkit_result_summary_read(files->items[i], &run->summary, reason,
-                                   sizeof reason) != 0) {
-      fprintf(stderr, "parkit: warning: skipped %s: %s\n", files->items[i],
-              reason);
-      continue;
-    }
-    run->file = files->items[i];
-    count++;
   }
-  return count;
+  run_collection collection = {.files = files, .runs = *runs};
+  char error[256];
+  if (parkit_read_results_isolated(files->items, files->count,
+                                   PARKIT_READ_LIMITS, collect_run, &collection,
+                                   error, sizeof error) != 0) {
+    fprintf(stderr, "parkit: error: %s\n", error);
+    return -1;
+  }
+  return collection.count;
 }
 
 static int mode_order(const char *mode) {
@@ -504,21 +638,20 @@ static void print_report(report_format format, const report_run *runs,
 }
 
 static int report(const report_settings *settings) {
-  struct found_files files = {0};
+  found_files files = {0};
   if (find_files(settings, &files) != 0) {
-    text_list_free(&files.results);
-    text_list_free(&files.unfinished);
+    found_files_free(&files);
     return PARKIT_REPORT_BAD_INPUT;
   }
   for (size_t i = 0; i < files.unfinished.count; ++i)
     fprintf(stderr, "parkit: note: unfinished run, not a result: %s\n",
             files.unfinished.items[i]);
+  for (size_t i = 0; i < files.problems.count; ++i)
+    fprintf(stderr, "parkit: warning: skipped %s\n", files.problems.items[i]);
   report_run *runs = NULL;
   long count = read_runs(&files.results, &runs);
   int status = PARKIT_REPORT_OK;
   if (count < 0) {
-    fprintf(stderr, "parkit: error: out of memory reading %zu files\n",
-            files.results.count);
     status = PARKIT_REPORT_NOTHING;
   } else if (count == 0) {
     fprintf(stderr,
@@ -531,11 +664,11 @@ static int report(const report_settings *settings) {
     print_report(settings->format, runs, count);
     if (settings->format == FORMAT_TABLE)
       printf("\n%ld result files read, %zu skipped, %zu unfinished\n", count,
-             files.results.count - (size_t)count, files.unfinished.count);
+             files.results.count - (size_t)count + files.problems.count,
+             files.unfinished.count);
   }
   free(runs);
-  text_list_free(&files.results);
-  text_list_free(&files.unfinished);
+  found_files_free(&files);
   return status;
 }
 
@@ -546,8 +679,9 @@ int parkit_report_main(int argc, char **argv) {
                : parsed == 1 ? PARKIT_REPORT_OK
                              : -1;
   if (status < 0) {
-    /* Damaged files are reported by reason, not by HDF5's error stack. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* Damaged files are reported by reason, not by HDF5's error stack;
+     * should switching it off fail, the stack is printed besides. */
+    (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     status = report(&settings);
   }
   free(settings.paths);

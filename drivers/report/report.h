@@ -11,7 +11,8 @@
  * ranks and the verification. In each group the best split is marked: the
  * fastest verified run among the verified runs with the most cores. `.h5.tmp`
  * files (unfinished runs) are listed as unfinished on stderr, files that cannot
- * be read are listed there with the reason; both are skipped.
+ * be read are listed there with the reason; both are skipped. Only regular
+ * files are read, each once, in a child process (isolated_reading.h).
  */
 #ifndef PARKIT_REPORT_H
 #define PARKIT_REPORT_H

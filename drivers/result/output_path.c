@@ -1,5 +1,7 @@
 #include "output_path.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,41 +127,153 @@ void parkit_path_directory(const char *path, char *directory, size_t size) {
     snprintf(directory, size, ".");
 }
 
-int parkit_output_path_prepare(const char *out, const char *kernel,
-                               const char *mode, int ranks, int threads,
-                               char *path, size_t path_size, char *message,
-                               size_t message_size) {
-  if (ends_with(out, ".h5")) {
-    char directory[4096];
-    parkit_path_directory(out, directory, sizeof directory);
-    if (check_directory(out, directory, message, message_size) != 0)
-      return -1;
-    if (snprintf(path, path_size, "%s", out) >= (int)path_size) {
-      snprintf(message, message_size, "--out '%.60s...': path too long", out);
-      return -1;
-    }
+/* `text` for a message: whole when short, else its first 60 bytes and
+ * "...". */
+static const char *shown(const char *text, char *buffer, size_t size) {
+  if (strlen(text) <= 80)
+    return text;
+  snprintf(buffer, size, "%.60s...", text);
+  return buffer;
+}
+
+int parkit_temporary_path(const char *path, unsigned random, char *temporary,
+                          size_t size) {
+  size_t stem = strlen(path);
+  if (ends_with(path, ".h5"))
+    stem -= 3;
+  int written = snprintf(temporary, size, "%.*s.%08x%s", (int)stem, path,
+                         random, PARKIT_TEMPORARY_SUFFIX);
+  return written >= 0 && (size_t)written < size ? 0 : -1;
+}
+
+static size_t last_part_length(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return strlen(slash ? slash + 1 : path);
+}
+
+/* Every name the run hands to MPI-IO must fit (files.h): the result file's
+ * temporary name, and the kernels' scratch files in its directory. */
+static int check_name_lengths(const char *out, const char *path,
+                              const char *directory, int ranks, char *message,
+                              size_t size) {
+  size_t longest = parkit_mpi_io_longest_name(ranks);
+  size_t temporary = strlen(path) + PARKIT_TEMPORARY_NAME_EXTRA;
+  size_t last_part = last_part_length(path) + PARKIT_TEMPORARY_NAME_EXTRA;
+  size_t scratch = strlen(directory) + PARKIT_SCRATCH_NAME_MAX;
+  char buffer[96];
+  const char *shown_out = shown(out, buffer, sizeof buffer);
+  const char *plural = ranks == 1 ? "" : "s";
+  size_t added = strlen(path) - strlen(out); /* a generated name's part */
+  if (temporary > longest)
+    snprintf(message, size,
+             "--out '%s': the result file %s%zu bytes long is written under "
+             "a temporary name of %zu bytes, and MPI-IO takes names of at "
+             "most %zu bytes at %d rank%s; allowed: %s of at most %zu bytes",
+             shown_out, added ? "named there " : "", strlen(path), temporary,
+             longest, ranks, plural, added ? "a directory path" : "a file path",
+             longest - PARKIT_TEMPORARY_NAME_EXTRA - added);
+  else if (last_part > PARKIT_MPI_IO_LONGEST_BASENAME)
+    snprintf(message, size,
+             "--out '%s': the file name after the last '/' is %zu bytes, and "
+             "its temporary name (%zu bytes) would be too long for MPI-IO, "
+             "which takes at most %d there; allowed: a file name of at most "
+             "%d bytes",
+             shown_out, last_part_length(path), last_part,
+             PARKIT_MPI_IO_LONGEST_BASENAME,
+             PARKIT_MPI_IO_LONGEST_BASENAME - PARKIT_TEMPORARY_NAME_EXTRA);
+  else if (scratch > longest)
+    snprintf(message, size,
+             "--out '%s': its directory is %zu bytes, too long for the "
+             "kernels' scratch files there (MPI-IO takes names of at most "
+             "%zu bytes at %d rank%s); allowed: a directory of at most %zu "
+             "bytes",
+             shown_out, strlen(directory), longest, ranks, plural,
+             longest - PARKIT_SCRATCH_NAME_MAX);
+  else
     return 0;
-  }
-  if (check_directory(out, out, message, message_size) != 0)
+  return -1;
+}
+
+/* --out FILE.h5 that exists already: a directory is refused, a file only
+ * replaced when asked. */
+static int check_existing(const char *out, bool replace, char *message,
+                          size_t size) {
+  struct stat status;
+  if (lstat(out, &status) != 0)
+    return 0; /* not there (or its directory is not: check_directory) */
+  char buffer[96];
+  if (S_ISDIR(status.st_mode)) {
+    snprintf(message, size,
+             "--out '%s': is a directory; allowed: a file path ending in .h5, "
+             "or the directory written with a trailing '/'",
+             shown(out, buffer, sizeof buffer));
     return -1;
-  char stamp[32], slurm[64];
+  }
+  if (replace)
+    return 0;
+  snprintf(message, size,
+           "--out '%s': a file of that name exists, and a result is never "
+           "replaced silently; allowed: a new name, or --replace to replace it",
+           shown(out, buffer, sizeof buffer));
+  return -1;
+}
+
+/* A generated name in directory `out`: kernel, mode, split, SLURM job and
+ * a stamp. Returns 0, or -1 when it does not fit `size`. */
+static int generated_path(const char *out, const char *kernel, const char *mode,
+                          int ranks, int threads, const char *stamp,
+                          const char *slurm, char *path, size_t size) {
+  int written = snprintf(path, size, "%s%s%s_%s_p%d_t%d%s_%s_%06x.h5", out,
+                         ends_with(out, "/") ? "" : "/", kernel, mode, ranks,
+                         threads, slurm, stamp, unique_suffix());
+  return written >= 0 && (size_t)written < size ? 0 : -1;
+}
+
+int parkit_output_path_prepare(const parkit_output_request *request, char *path,
+                               size_t path_size, char *message,
+                               size_t message_size) {
+  const char *out = request->out;
+  bool file = ends_with(out, ".h5");
+  char directory[4096], stamp[32], slurm[64], buffer[96];
   time_t now = time(NULL);
   struct tm utc;
   gmtime_r(&now, &utc);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
   slurm_part(slurm, sizeof slurm);
+  int fits =
+      file ? (snprintf(path, path_size, "%s", out) < (int)path_size ? 0 : -1)
+           : generated_path(out, request->kernel, request->mode, request->ranks,
+                            request->threads, stamp, slurm, path, path_size);
+  if (fits != 0 || strlen(out) >= sizeof directory) {
+    snprintf(message, message_size,
+             "--out '%s': the path is %zu bytes; allowed: a result file path "
+             "of at most %zu bytes (what MPI-IO takes at %d rank%s)",
+             shown(out, buffer, sizeof buffer), strlen(out),
+             parkit_mpi_io_longest_name(request->ranks) -
+                 PARKIT_TEMPORARY_NAME_EXTRA,
+             request->ranks, request->ranks == 1 ? "" : "s");
+    return -1;
+  }
+  if (file)
+    parkit_path_directory(out, directory, sizeof directory);
+  else
+    snprintf(directory, sizeof directory, "%s", out);
+  if (check_name_lengths(out, path, directory, request->ranks, message,
+                         message_size) != 0 ||
+      (file &&
+       check_existing(out, request->replace, message, message_size) != 0) ||
+      check_directory(out, directory, message, message_size) != 0)
+    return -1;
+  if (file)
+    return 0;
+  /* Each try has the same length as the first, checked above. */
   for (int attempt = 0; attempt < 16; ++attempt) {
-    int written = snprintf(path, path_size, "%s%s%s_%s_p%d_t%d%s_%s_%06x.h5",
-                           out, ends_with(out, "/") ? "" : "/", kernel, mode,
-                           ranks, threads, slurm, stamp, unique_suffix());
-    if (written < 0 || (size_t)written >= path_size) {
-      snprintf(message, message_size, "--out '%.60s...': path too long", out);
-      return -1;
-    }
     if (access(path, F_OK) != 0)
       return 0;
+    generated_path(out, request->kernel, request->mode, request->ranks,
+                   request->threads, stamp, slurm, path, path_size);
   }
   snprintf(message, message_size, "--out '%s': cannot find an unused name",
-           out);
+           shown(out, buffer, sizeof buffer));
   return -1;
 }

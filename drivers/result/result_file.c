@@ -1,21 +1,26 @@
 #include "result_file.h"
 
 #include "check.h"
+#include "files.h"
 #include "options.h"
 #include "output_path.h"
 #include "signals.h"
 #include "writers.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Every helper below closes the HDF5 objects it opens on success. On failure
- * it returns at once: the run is then aborted, and the .tmp file left behind
- * is recognisable as unfinished. */
+ * it returns at once: the run is then aborted, and the driver removes the
+ * temporary (parkit_result_file_discard). */
 
 /* How HDF5 may lock result files: HDF5_USE_FILE_LOCKING when set (HDF5
  * reads it itself and it overrides the file access property), else parkit's
@@ -532,7 +537,7 @@ static int write_distributed(hid_t group, const parkit_output *output,
     status = write_selection(group, output->name, H5T_IEEE_F64LE,
                              H5T_NATIVE_DOUBLE, file_space, elements, values,
                              output->unit, output->description);
-    H5Sclose(file_space);
+    (void)H5Sclose(file_space); /* the write's status is what counts */
   }
   free(values);
   return status;
@@ -649,26 +654,127 @@ static int write_provenance(hid_t file, const parkit_provenance *provenance,
   return 0;
 }
 
-/* PATH.tmp: the name a result file has until it is complete. */
-static void temporary_path(const char *path, char *temporary, size_t size) {
-  snprintf(temporary, size, "%s%s", path, PARKIT_TEMPORARY_SUFFIX);
+/* The temporary being written, for parkit_result_file_discard; "" when
+ * none. */
+static char current_temporary[4096 + 32];
+
+void parkit_result_file_discard(void) {
+  if (current_temporary[0] != '\0')
+    unlink(current_temporary); /* absent already: nothing to do */
 }
 
-void parkit_result_file_discard(const char *path) {
-  char temporary[4096 + 8];
-  temporary_path(path, temporary, sizeof temporary);
-  unlink(temporary); /* absent already: nothing to do */
+static unsigned random_number(void) {
+  unsigned value = 0;
+  if (getrandom(&value, sizeof value, GRND_NONBLOCK) == (ssize_t)sizeof value)
+    return value;
+  struct timespec now; /* no entropy yet (early boot): time and pid */
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (unsigned)now.tv_nsec ^ ((unsigned)getpid() << 16);
 }
 
-/* Makes the finished file durable, then gives it its final name. */
-static int publish(const char *temporary, const char *final_path) {
-  int descriptor = open(temporary, O_RDONLY);
-  PARKIT_CHECK(descriptor >= 0, "cannot reopen %s to sync it", temporary);
-  int synced = fsync(descriptor);
-  close(descriptor);
-  PARKIT_CHECK(synced == 0, "fsync of %s failed", temporary);
-  PARKIT_CHECK(rename(temporary, final_path) == 0, "cannot rename %s to %s",
-               temporary, final_path);
+/* Rank 0: creates the temporary under a fresh random name, exclusively
+ * (never an existing file, never through a link). */
+static int create_temporary(const char *path, char *temporary, size_t size,
+                            int *descriptor) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    PARKIT_CHECK(
+        parkit_temporary_path(path, random_number(), temporary, size) == 0,
+        "the temporary name of %s is too long", path);
+    *descriptor = parkit_create_exclusive(temporary);
+    if (*descriptor >= 0)
+      return 0;
+    PARKIT_CHECK(errno == EEXIST, "cannot create %s: %s", temporary,
+                 strerror(errno));
+  }
+  PARKIT_CHECK(false, "cannot find an unused temporary name for %s", path);
+  return -1;
+}
+
+/* Rank 0 creates the temporary; every rank learns its name. Collective:
+ * rank 0 creates nothing before every rank has come to the write (a rank
+ * that failed before it aborts the job while rank 0 waits here). */
+static int share_temporary(const char *path, int rank, MPI_Comm world,
+                           char *temporary, size_t size, int *descriptor) {
+  PARKIT_MPI_CALL(MPI_Barrier(world));
+  int created =
+      rank == 0 ? create_temporary(path, temporary, size, descriptor) : 0;
+  PARKIT_MPI_CALL(MPI_Bcast(&created, 1, MPI_INT, 0, world));
+  PARKIT_CHECK(created == 0 || rank == 0,
+               "rank 0 could not create the result file's temporary");
+  if (created != 0)
+    return -1; /* rank 0's own message stays the error */
+  PARKIT_MPI_CALL(MPI_Bcast(temporary, (int)size, MPI_CHAR, 0, world));
+  snprintf(current_temporary, sizeof current_temporary, "%s", temporary);
+  /* A second stop signal from here on: see signals.h. */
+  parkit_signals_writing(temporary, rank == 0);
+  return 0;
+}
+
+/* The temporary must still be the file rank 0 created: a name swapped
+ * for another file (or a link) while the run wrote is not published. */
+static int check_still_ours(int descriptor, const char *temporary) {
+  struct stat created, named;
+  PARKIT_CHECK(fstat(descriptor, &created) == 0 &&
+                   lstat(temporary, &named) == 0 && S_ISREG(named.st_mode) &&
+                   created.st_dev == named.st_dev &&
+                   created.st_ino == named.st_ino,
+               "%s was replaced or removed while this run wrote it; the "
+               "result is not published",
+               temporary);
+  return 0;
+}
+
+/* Gives the temporary its final name without replacing anything: the
+ * kernel's rename(RENAME_NOREPLACE), or link() and unlink() on file
+ * systems without it. Returns 0, or -1 with errno (EEXIST: lost a race). */
+static int rename_without_replacing(const char *temporary,
+                                    const char *final_path) {
+  if (renameat2(AT_FDCWD, temporary, AT_FDCWD, final_path, RENAME_NOREPLACE) ==
+      0)
+    return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    return -1;
+  if (link(temporary, final_path) != 0)
+    return -1;
+  unlink(temporary);
+  return 0;
+}
+
+/* The final name's directory, synced so that the new name is durable. */
+static void sync_directory(const char *final_path) {
+  char directory[4096];
+  parkit_path_directory(final_path, directory, sizeof directory);
+  int descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (descriptor >= 0) {
+    fsync(descriptor); /* best effort: the file itself is synced */
+    close(descriptor);
+  }
+}
+
+/* Rank 0: makes the finished file durable, then gives it its final name;
+ * with `replace`, an existing file of that name is replaced. */
+static int publish(int descriptor, const char *temporary,
+                   const char *final_path, bool replace) {
+  PARKIT_CHECK(fsync(descriptor) == 0, "fsync of %s failed: %s", temporary,
+               strerror(errno));
+  PARKIT_CALL(check_still_ours(descriptor, temporary));
+  if (!parkit_signals_publishing()) /* a second signal is abandoning it */
+    for (;;)
+      pause();
+  int renamed = replace ? rename(temporary, final_path)
+                        : rename_without_replacing(temporary, final_path);
+  if (renamed != 0 && errno == EEXIST) {
+    unlink(temporary);
+    PARKIT_CHECK(false,
+                 "%s appeared while this run was writing (another run with "
+                 "the same --out?); it is left as it is, and this run's "
+                 "result is not kept",
+                 final_path);
+  }
+  PARKIT_CHECK(renamed == 0, "cannot rename %s to %s: %s", temporary,
+               final_path, strerror(errno));
+  parkit_signals_published();
+  sync_directory(final_path);
   return 0;
 }
 
@@ -682,6 +788,8 @@ static int create_file(const char *temporary, MPI_Comm file_comm, hid_t *file) {
   PARKIT_H5_CALL(H5Pset_all_coll_metadata_ops(access, true));
   PARKIT_H5_CALL(H5Pset_coll_metadata_write(access, true));
   PARKIT_H5_CALL(H5Pset_file_locking(access, true, true));
+  /* The file exists (rank 0 created it, empty): truncating it is
+   * creating it. */
   PARKIT_H5_CALL(*file =
                      H5Fcreate(temporary, H5F_ACC_TRUNC, H5P_DEFAULT, access));
   PARKIT_H5_CALL(H5Pclose(access));
@@ -709,29 +817,35 @@ static int write_contents(hid_t file, const parkit_run_record *record,
 int parkit_result_file_write(const parkit_run_record *record, MPI_Comm world) {
   int rank = 0;
   PARKIT_MPI_CALL(MPI_Comm_rank(world, &rank));
-  bool node_leaders = record->command->common[PARKIT_COMMON_WRITERS].choice ==
-                      PARKIT_WRITERS_NODE_LEADERS;
+  const parkit_value *common = record->command->common;
+  bool node_leaders =
+      common[PARKIT_COMMON_WRITERS].choice == PARKIT_WRITERS_NODE_LEADERS;
+  char temporary[4096 + 32] = "";
+  int descriptor = -1;
+  PARKIT_CALL(share_temporary(record->path, rank, world, temporary,
+                              sizeof temporary, &descriptor));
   parkit_writers writers;
-  PARKIT_CALL(
-      parkit_writers_init(&writers, node_leaders, record->placement, world));
-  char temporary[4096 + 8];
-  temporary_path(record->path, temporary, sizeof temporary);
-  /* A second stop signal from here on removes the unfinished file. */
-  parkit_signals_set_temporary_file(temporary);
   hid_t file = H5I_INVALID_HID;
   int status =
-      writers.opens_file ? create_file(temporary, writers.file_comm, &file) : 0;
-  if (status == 0)
-    status = write_contents(file, record, &writers);
-  if (status == 0 && writers.opens_file && H5Fclose(file) < 0) {
-    parkit_error_hdf5(__FILE__, __LINE__, "H5Fclose(file)");
-    status = -1;
+      parkit_writers_init(&writers, node_leaders, record->placement, world);
+  if (status == 0) {
+    status = writers.opens_file
+                 ? create_file(temporary, writers.file_comm, &file)
+                 : 0;
+    if (status == 0)
+      status = write_contents(file, record, &writers);
+    if (status == 0 && writers.opens_file && H5Fclose(file) < 0) {
+      parkit_error_hdf5(__FILE__, __LINE__, "H5Fclose(file)");
+      status = -1;
+    }
+    parkit_writers_free(&writers);
   }
-  parkit_writers_free(&writers);
-  if (status != 0)
-    return -1; /* the failed call's message stays the error */
-  if (rank == 0)
-    PARKIT_CALL(publish(temporary, record->path));
-  parkit_signals_set_temporary_file(NULL);
-  return 0;
+  if (status == 0 && rank == 0)
+    status = publish(descriptor, temporary, record->path,
+                     common[PARKIT_COMMON_REPLACE].flag);
+  if (descriptor >= 0)
+    close(descriptor);
+  if (status == 0)
+    current_temporary[0] = '\0';
+  return status; /* on failure the failed call's message is the error */
 }

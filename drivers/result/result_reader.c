@@ -32,8 +32,9 @@ static int fail(file_reader *reader, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 static int fail(file_reader *reader, const char *format, ...) {
   char hdf5_message[256] = "";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, hdf5_message);
-  H5Eclear2(H5E_DEFAULT);
+  /* HDF5's message is a courtesy: without one the reason stands alone. */
+  (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, hdf5_message);
+  (void)H5Eclear2(H5E_DEFAULT);
   if (reader->reason[0] != '\0')
     return -1;
   va_list arguments;
@@ -47,6 +48,9 @@ static int fail(file_reader *reader, const char *format, ...) {
   return -1;
 }
 
+/* Releasing what a read opened cannot change what was read: the closes
+ * below are cast to (void) (a close that fails leaks at worst, and the
+ * reader is a short-lived child process, isolated_reading.h). */
 static int open_file(file_reader *reader, const char *path) {
   /* No lock: a file under its final name is complete and never written
    * again, and file systems without working locks (NFS without lockd) would
@@ -58,11 +62,51 @@ static int open_file(file_reader *reader, const char *path) {
   reader->file = H5Fopen(path, H5F_ACC_RDONLY, access);
   if (reader->file < 0)
     fail(reader, "not a readable HDF5 file");
-  H5Pclose(access);
+  (void)H5Pclose(access);
   return reader->file < 0 ? -1 : 0;
 }
 
-/* Reads the variable-length string attribute `name` of `object`. */
+/* Strict UTF-8 (as Python decodes it): no overlong forms, no surrogates,
+ * nothing above U+10FFFF; and no control characters (a newline or an
+ * escape sequence in a kernel's name would garble every table). */
+static bool valid_utf8(const unsigned char *text) {
+  while (*text) {
+    unsigned char lead = *text;
+    if (lead < 0x20 || lead == 0x7f)
+      return false;
+    int more = lead < 0x80                    ? 0
+               : lead >= 0xc2 && lead <= 0xdf ? 1
+               : lead >= 0xe0 && lead <= 0xef ? 2
+               : lead >= 0xf0 && lead <= 0xf4 ? 3
+                                              : -1;
+    if (more < 0)
+      return false;
+    unsigned char second = text[1];
+    if (more > 0 &&
+        ((second & 0xc0) != 0x80 || (lead == 0xe0 && second < 0xa0) ||
+         (lead == 0xed && second > 0x9f) || (lead == 0xf0 && second < 0x90) ||
+         (lead == 0xf4 && second > 0x8f)))
+      return false;
+    for (int i = 2; i <= more; ++i)
+      if ((text[i] & 0xc0) != 0x80)
+        return false;
+    text += 1 + more;
+  }
+  return true;
+}
+
+/* An open attribute holds exactly one value (a scalar, or one element):
+ * reading more into one value's buffer would overrun it. */
+static bool holds_one_value(hid_t attribute) {
+  hid_t space = H5Aget_space(attribute);
+  hssize_t points = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  if (space >= 0)
+    (void)H5Sclose(space);
+  return points == 1;
+}
+
+/* Reads the variable-length string attribute `name` of `object`: one
+ * value, valid UTF-8, shorter than `size` bytes. */
 static int read_text(file_reader *reader, hid_t object, const char *name,
                      char *value, size_t size) {
   hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
@@ -70,15 +114,16 @@ static int read_text(file_reader *reader, hid_t object, const char *name,
     return fail(reader, "attribute '%s' is missing", name);
   hid_t stored = H5Aget_type(attribute);
   bool text = stored >= 0 && H5Tget_class(stored) == H5T_STRING &&
-              H5Tis_variable_str(stored) > 0;
+              H5Tis_variable_str(stored) > 0 && holds_one_value(attribute);
   /* Read in the stored character set: HDF5 does not convert between ASCII
    * (other writers) and UTF-8 (parkit, h5py). */
   H5T_cset_t set = text ? H5Tget_cset(stored) : H5T_CSET_ERROR;
   if (stored >= 0)
-    H5Tclose(stored);
+    (void)H5Tclose(stored);
   if (!text || set == H5T_CSET_ERROR) {
-    H5Aclose(attribute);
-    return fail(reader, "attribute '%s' is not a variable-length string", name);
+    (void)H5Aclose(attribute);
+    return fail(reader, "attribute '%s' is not one variable-length string",
+                name);
   }
   hid_t memory = H5Tcopy(H5T_C_S1);
   char *read = NULL;
@@ -89,12 +134,25 @@ static int read_text(file_reader *reader, hid_t object, const char *name,
   if (status < 0)
     fail(reader, "cannot read attribute '%s'", name);
   if (memory >= 0)
-    H5Tclose(memory);
-  H5Aclose(attribute);
+    (void)H5Tclose(memory);
+  (void)H5Aclose(attribute);
   if (status < 0)
     return -1;
+  size_t length = read ? strlen(read) : 0;
+  if (length >= size ||
+      !valid_utf8((const unsigned char *)(read ? read : ""))) {
+    (void)H5free_memory(read);
+    return length >= size
+               ? fail(reader,
+                      "attribute '%s' is %zu bytes long; allowed: at most %zu",
+                      name, length, size - 1)
+               : fail(reader,
+                      "attribute '%s' is not UTF-8 text without control "
+                      "characters",
+                      name);
+  }
   snprintf(value, size, "%s", read ? read : "");
-  H5free_memory(read);
+  (void)H5free_memory(read);
   return 0;
 }
 
@@ -103,39 +161,46 @@ static H5T_class_t attribute_class(hid_t attribute) {
   hid_t stored = H5Aget_type(attribute);
   H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
   if (stored >= 0)
-    H5Tclose(stored);
+    (void)H5Tclose(stored);
   return kind;
 }
 
-/* Reads the integer or floating-point attribute `name`, converted to
- * `memory_type` (H5T_NATIVE_INT64 or H5T_NATIVE_DOUBLE). */
+/* Reads the attribute `name`, one value: an integer attribute into
+ * H5T_NATIVE_INT64, or (`real`) an integer or floating-point one into
+ * H5T_NATIVE_DOUBLE. */
 static int read_number(file_reader *reader, hid_t object, const char *name,
-                       hid_t memory_type, void *value) {
+                       bool real, void *value) {
   hid_t attribute = H5Aopen(object, name, H5P_DEFAULT);
   if (attribute < 0)
     return fail(reader, "attribute '%s' is missing", name);
   H5T_class_t kind = attribute_class(attribute);
-  herr_t status = kind == H5T_INTEGER || kind == H5T_FLOAT
-                      ? H5Aread(attribute, memory_type, value)
-                      : -1;
+  bool allowed = kind == H5T_INTEGER || (real && kind == H5T_FLOAT);
+  herr_t status =
+      allowed && holds_one_value(attribute)
+          ? H5Aread(attribute, real ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64,
+                    value)
+          : -1;
   if (status < 0)
-    fail(reader, "attribute '%s' is not a readable number", name);
-  H5Aclose(attribute);
+    fail(reader, "attribute '%s' is not one readable %s", name,
+         real ? "number" : "integer");
+  (void)H5Aclose(attribute);
   return status < 0 ? -1 : 0;
 }
 
 static int read_integer(file_reader *reader, const char *name, int64_t *value) {
-  return read_number(reader, reader->file, name, H5T_NATIVE_INT64, value);
+  return read_number(reader, reader->file, name, false, value);
 }
 
-/* One parameter's value as text: integers as integers, numbers with %g. */
+/* One parameter's value as text: text as is, integers as integers,
+ * other numbers with %g (finite only: "nan" prints differently in C and
+ * Python). */
 static int format_value(file_reader *reader, const char *name, char *text,
                         size_t size) {
   hid_t attribute = H5Aopen(reader->file, name, H5P_DEFAULT);
   if (attribute < 0)
     return fail(reader, "attribute '%s' is missing", name);
   H5T_class_t kind = attribute_class(attribute);
-  H5Aclose(attribute);
+  (void)H5Aclose(attribute);
   if (kind == H5T_STRING)
     return read_text(reader, reader->file, name, text, size);
   if (kind == H5T_INTEGER) {
@@ -145,9 +210,14 @@ static int format_value(file_reader *reader, const char *name, char *text,
     snprintf(text, size, "%lld", (long long)value);
     return 0;
   }
+  if (kind != H5T_FLOAT)
+    return fail(reader, "parameter '%s' is neither text nor a number", name);
   double value = 0;
-  if (read_number(reader, reader->file, name, H5T_NATIVE_DOUBLE, &value) != 0)
+  if (read_number(reader, reader->file, name, true, &value) != 0)
     return -1;
+  if (!isfinite(value))
+    return fail(reader, "parameter '%s' is %g, not a finite number", name,
+                value);
   snprintf(text, size, "%g", value);
   return 0;
 }
@@ -176,12 +246,19 @@ static herr_t append_parameter(hid_t location, const char *name,
           (int)sizeof unit_name ||
       H5Aexists(location, unit_name) <= 0)
     return 0;
+  if (!valid_utf8((const unsigned char *)name))
+    return fail(walk->reader, "a parameter's name is not UTF-8 text without "
+                              "control characters");
   char value[512];
   if (format_value(walk->reader, name, value, sizeof value) != 0)
     return -1;
   size_t used = strlen(walk->problem);
-  snprintf(walk->problem + used, walk->size - used, "%s%s=%s", used ? " " : "",
-           name, value);
+  int written = snprintf(walk->problem + used, walk->size - used, "%s%s=%s",
+                         used ? " " : "", name, value);
+  if (written < 0 || (size_t)written >= walk->size - used)
+    return fail(walk->reader,
+                "the kernel's parameters take more than %zu bytes",
+                walk->size - 1);
   return 0;
 }
 
@@ -200,13 +277,19 @@ enum { MOST_TIMINGS = 1 << 24 };
 
 static int check_timings_shape(file_reader *reader, hid_t dataset,
                                const parkit_result_summary *summary) {
+  hid_t stored = H5Dget_type(dataset);
+  H5T_class_t kind = stored >= 0 ? H5Tget_class(stored) : H5T_NO_CLASS;
+  if (stored >= 0)
+    (void)H5Tclose(stored);
+  if (kind != H5T_FLOAT && kind != H5T_INTEGER)
+    return fail(reader, "dataset 'timings' does not hold numbers");
   hid_t space = H5Dget_space(dataset);
   hsize_t dims[2] = {0, 0};
   int dimensions = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
-  if (dimensions == 2)
-    H5Sget_simple_extent_dims(space, dims, NULL);
+  if (dimensions == 2 && H5Sget_simple_extent_dims(space, dims, NULL) < 0)
+    dimensions = -1;
   if (space >= 0)
-    H5Sclose(space);
+    (void)H5Sclose(space);
   if (dimensions != 2 || dims[0] != (hsize_t)summary->repetitions ||
       dims[1] != (hsize_t)summary->ranks)
     return fail(reader,
@@ -239,7 +322,7 @@ static int read_timings(file_reader *reader, parkit_result_summary *summary) {
   if (dataset < 0)
     return fail(reader, "dataset 'timings' is missing");
   if (check_timings_shape(reader, dataset, summary) != 0) {
-    H5Dclose(dataset);
+    (void)H5Dclose(dataset);
     return -1;
   }
   size_t count = (size_t)(summary->repetitions * summary->ranks);
@@ -249,7 +332,7 @@ static int read_timings(file_reader *reader, parkit_result_summary *summary) {
                           : -1;
   if (status < 0)
     fail(reader, "cannot read dataset 'timings'");
-  H5Dclose(dataset);
+  (void)H5Dclose(dataset);
   int result = status < 0                                   ? -1
                : check_timings(reader, timings, count) != 0 ? -1
                : parkit_time_statistics_compute(
@@ -309,13 +392,17 @@ static int read_summary(file_reader *reader, parkit_result_summary *summary) {
       read_integer(reader, "repetitions", &summary->repetitions) != 0 ||
       read_completed_repetitions(reader, &summary->repetitions) != 0 ||
       read_integer(reader, "verified", &summary->verified) != 0 ||
-      read_number(reader, reader->file, "rate", H5T_NATIVE_DOUBLE,
-                  &summary->rate) != 0 ||
+      read_number(reader, reader->file, "rate", true, &summary->rate) != 0 ||
       read_parameters(reader, summary->problem, sizeof summary->problem) != 0)
     return -1;
   if (summary->kernel[0] == '\0' || summary->mode[0] == '\0')
     return fail(reader, "attribute '%s' is empty",
                 summary->kernel[0] ? "mode" : "kernel");
+  if (summary->threads < 1 || summary->workers < 1)
+    return fail(reader, "attribute '%s' is %lld; allowed: 1 or more",
+                summary->threads < 1 ? "threads" : "workers",
+                (long long)(summary->threads < 1 ? summary->threads
+                                                 : summary->workers));
   return read_timings(reader, summary);
 }
 

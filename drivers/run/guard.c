@@ -2,6 +2,7 @@
 
 #include "check.h"
 
+#include <mpi.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -123,4 +124,16 @@ int parkit_watchdog_start(long seconds, int exit_status) {
 
 void parkit_watchdog_disarm(void) {
   atomic_store(&watchdog_armed, false);
+}
+
+_Noreturn void parkit_abort_on_mpi_failure(const char *file, int line,
+                                           const char *call, int code) {
+  parkit_error_mpi(file, line, call, code);
+  int rank = -1;
+  if (MPI_Comm_rank(MPI_COMM_WORLD, &rank) != MPI_SUCCESS)
+    rank = -1;
+  fprintf(stderr, "parkit: error: rank %d: %s\n", rank, parkit_error_message());
+  fflush(stderr);
+  (void)MPI_Abort(MPI_COMM_WORLD, 1);
+  _exit(1); /* MPI_Abort does not return; if it did, end this rank */
 }

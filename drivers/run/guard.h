@@ -26,4 +26,18 @@ int parkit_watchdog_start(long seconds, int exit_status);
 /* Stops the watchdog from firing (the run is over). */
 void parkit_watchdog_disarm(void);
 
+/* For the driver's code that cannot return an error (agreeing between
+ * ranks, broadcasting what every rank needs): a failed MPI call prints the
+ * call and MPI's message with the rank, and ends the whole job
+ * (MPI_Abort). */
+#define PARKIT_MPI_REQUIRE(call)                                               \
+  do {                                                                         \
+    int parkit_required_code_ = (call);                                        \
+    if (parkit_required_code_ != MPI_SUCCESS)                                  \
+      parkit_abort_on_mpi_failure(__FILE__, __LINE__, #call,                   \
+                                  parkit_required_code_);                      \
+  } while (0)
+_Noreturn void parkit_abort_on_mpi_failure(const char *file, int line,
+                                           const char *call, int code);
+
 #endif

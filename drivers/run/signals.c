@@ -10,25 +10,41 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Atomic: any thread of the process (an OpenMP worker too) may run the
- * handler; lock-free atomics are async-signal-safe. */
+/* Atomic: any thread of the process (an OpenMP worker, an MPI progress
+ * thread) may run the handler; lock-free atomics are async-signal-safe. */
 static atomic_int signals_received = 0;
-/* Written outside the handler only while the handler cannot need it twice;
- * the handler reads it after checking temporary_set. */
-static char temporary_file[4096 + 16];
-static volatile sig_atomic_t temporary_set = 0;
 
-/* Async-signal-safe: a counter, unlink, write and _exit only. */
+/* Where the result file stands, as the handler sees it. */
+enum write_state {
+  NOT_WRITING, /* no file yet: a second signal abandons */
+  WRITING,     /* rank 0: abandon and remove; other ranks: ignore */
+  PUBLISHING,  /* rank 0 renames it: ignore */
+  ABANDONED,   /* a handler is removing the temporary and exiting */
+  IGNORING,    /* the other ranks from the write on */
+};
+static atomic_int write_state = NOT_WRITING;
+/* Written before write_state becomes WRITING, read only after. */
+static char temporary_file[4096 + 32];
+
+static void say(const char *text) {
+  ssize_t ignored = write(STDERR_FILENO, text, strlen(text));
+  (void)ignored;
+}
+
+/* Async-signal-safe: atomics, unlink, write and _exit only. */
 static void on_stop_signal(int number) {
   (void)number;
   if (atomic_fetch_add(&signals_received, 1) == 0)
     return;
-  if (temporary_set)
+  int state = atomic_load(&write_state);
+  if (state == WRITING &&
+      atomic_compare_exchange_strong(&write_state, &state, ABANDONED)) {
     unlink(temporary_file);
-  static const char message[] =
-      "parkit: error: second stop signal: run abandoned, no result file\n";
-  ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
-  (void)ignored;
+    state = NOT_WRITING;
+  }
+  if (state != NOT_WRITING)
+    return; /* the file is safe, or another rank or thread decides */
+  say("parkit: error: second stop signal: run abandoned, no result file\n");
   _exit(PARKIT_EXIT_ABANDONED);
 }
 
@@ -46,7 +62,7 @@ int parkit_signals_install(void) {
 }
 
 bool parkit_signals_stop_requested(void) {
-  return signals_received > 0;
+  return atomic_load(&signals_received) > 0;
 }
 
 int parkit_signals_agree(MPI_Comm comm, bool *stop) {
@@ -56,10 +72,16 @@ int parkit_signals_agree(MPI_Comm comm, bool *stop) {
   return 0;
 }
 
-void parkit_signals_set_temporary_file(const char *path) {
-  temporary_set = 0;
-  if (path && path[0]) {
-    snprintf(temporary_file, sizeof temporary_file, "%s", path);
-    temporary_set = 1;
-  }
+void parkit_signals_writing(const char *temporary, bool owner) {
+  snprintf(temporary_file, sizeof temporary_file, "%s", temporary);
+  atomic_store(&write_state, owner ? WRITING : IGNORING);
+}
+
+bool parkit_signals_publishing(void) {
+  int expected = WRITING;
+  return atomic_compare_exchange_strong(&write_state, &expected, PUBLISHING);
+}
+
+void parkit_signals_published(void) {
+  atomic_store(&write_state, IGNORING);
 }

@@ -44,7 +44,9 @@ typedef struct parkit_context {
   /* Directory for the kernel's scratch files: the directory of the run's
    * result file (from --out), the same text on every rank. Set before
    * setup(); NULL in validate() and memory_bytes(), which run before the
-   * output location is checked. A kernel removes what it writes there. */
+   * output location is checked. A kernel removes what it writes there;
+   * its names there follow files.h (end in .tmp, at most
+   * PARKIT_SCRATCH_NAME_MAX bytes, created exclusively). */
   const char *scratch_dir;
   /* Bytes of last-level cache the whole job's CPUs use: the sum of the
    * sizes of the distinct last-level caches that the CPUs of every rank on

@@ -37,18 +37,21 @@
  * written (sum mod 2^64 of a hash of each value's bits and index). Both are
  * the same bits for every split.
  *
- * Scratch file: <dir>/parkit-io-scratch-<hex>.h5, name chosen by rank 0 in
- * setup; with ranks on several nodes <dir> must be on a file system they all
- * see (as MPI-IO requires). It is removed at the end of every repetition; on a
- * failure inside run() the failing rank removes it before returning. A rank
- * killed by another rank's MPI_Abort cannot clean up, so a crash elsewhere can
- * leave it behind.
+ * Scratch file: <dir>/parkit-io-scratch-<hex>.tmp, name chosen by rank 0 in
+ * setup (ending in .tmp, so no reader takes a left-over one for a result);
+ * with ranks on several nodes <dir> must be on a file system they all see
+ * (as MPI-IO requires). Rank 0 creates it exclusively (never through a link,
+ * never over an existing file) before each repetition's HDF5 create. It is
+ * removed at the end of every repetition; on a failure inside run() the
+ * failing rank removes it before returning. A rank killed by another rank's
+ * MPI_Abort (or by SIGKILL) cannot clean up, so it can be left behind.
  *
  * Collective calls on ctx->comm: setup (MPI_Bcast of the name), run (HDF5
  * file create, open, dataset write and read, close; MPI_Barrier), verify
  * (MPI_Allreduce). validate (a stat of --dir) communicates nothing.
  */
 #include "check.h"
+#include "files.h"
 #include "kernel.h"
 #include "partition.h"
 
@@ -60,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +108,7 @@ typedef struct io_state {
   parkit_range mine;
   bool sync, perturb;
   char path[4096];
+  bool created; /* rank 0: the scratch file of this repetition exists */
   double *written, *read;
   /* HDF5 objects of the repetition in progress (-1: none open). */
   hid_t access, file, dataset, file_space, memory_space, transfer;
@@ -141,10 +146,20 @@ static uint64_t checksum_term(double value, int64_t index) {
 
 static int io_validate(const parkit_context *ctx, const parkit_value *options,
                        char *message, size_t message_size) {
-  (void)ctx;
   const char *dir = options[OPTION_DIR].text;
   if (dir == NULL)
-    return 0;
+    return 0; /* the driver checks ctx->scratch_dir's length */
+  size_t longest = parkit_mpi_io_longest_name(ctx->size);
+  if (strlen(dir) + PARKIT_SCRATCH_NAME_MAX > longest) {
+    snprintf(message, message_size,
+             "--dir '%.60s%s': %zu bytes, too long for the scratch file's "
+             "name there (MPI-IO takes names of at most %zu bytes at %d "
+             "rank%s); allowed: a directory of at most %zu bytes",
+             dir, strlen(dir) > 60 ? "..." : "", strlen(dir), longest,
+             ctx->size, ctx->size == 1 ? "" : "s",
+             longest - PARKIT_SCRATCH_NAME_MAX);
+    return -1;
+  }
   struct stat status;
   int error = 0;
   if (stat(dir, &status) != 0)
@@ -228,7 +243,7 @@ static void io_teardown(void *opaque_state) {
   if (state == NULL)
     return;
   /* run() removes the file; this catches a run that never finished. */
-  if (state->context.rank == 0 && state->path[0] != '\0')
+  if (state->created)
     unlink(state->path);
   free(state->written);
   free(state->read);
@@ -238,12 +253,14 @@ static void io_teardown(void *opaque_state) {
 /* Rank 0 names the scratch file; everyone gets the name. */
 static int choose_scratch_path(io_state *state, const char *dir) {
   if (state->context.rank == 0) {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t unique = mix64((uint64_t)now.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-                            (uint64_t)now.tv_sec);
+    /* A name no other run picks: random bits, else the process id and
+     * the address of this run's state (distinct within the process). */
+    uint64_t unique = 0;
+    if (getrandom(&unique, sizeof unique, GRND_NONBLOCK) !=
+        (ssize_t)sizeof unique)
+      unique = mix64(((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)state);
     int written = snprintf(state->path, sizeof state->path,
-                           "%s/parkit-io-scratch-%012" PRIx64 ".h5", dir,
+                           "%s/parkit-io-scratch-%012" PRIx64 ".tmp", dir,
                            unique & UINT64_C(0xffffffffffff));
     PARKIT_CHECK(written > 0 && (size_t)written < sizeof state->path,
                  "scratch path in '%s' is too long", dir);
@@ -324,6 +341,20 @@ static void check_values(io_state *state) {
   state->mismatches = mismatches;
 }
 
+/* Rank 0 creates the scratch file, empty and exclusively; HDF5 then opens
+ * it on every rank (after a barrier), so no existing file or link of that
+ * name is ever written through. */
+static int create_scratch_file(io_state *state) {
+  if (state->context.rank != 0)
+    return 0;
+  int descriptor = parkit_create_exclusive(state->path);
+  PARKIT_CHECK(descriptor >= 0, "cannot create the scratch file %s: %s",
+               state->path, strerror(errno));
+  close(descriptor);
+  state->created = true;
+  return 0;
+}
+
 static int write_file(io_state *state) {
   PARKIT_CALL(open_properties_and_spaces(state));
   PARKIT_H5_CALL(state->file = H5Fcreate(state->path, H5F_ACC_TRUNC,
@@ -333,7 +364,7 @@ static int write_file(io_state *state) {
   PARKIT_H5_CALL(whole = H5Screate_simple(1, &extent, NULL));
   state->dataset = H5Dcreate2(state->file, DATASET_NAME, H5T_IEEE_F64LE, whole,
                               H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  H5Sclose(whole);
+  (void)H5Sclose(whole); /* a failed close changes nothing here */
   PARKIT_H5_CALL(state->dataset);
   PARKIT_H5_CALL(H5Dwrite(state->dataset, H5T_NATIVE_DOUBLE,
                           state->memory_space, state->file_space,
@@ -358,6 +389,7 @@ static int read_file(io_state *state) {
 static int write_and_read(io_state *state) {
   pack_values(state);
   const parkit_context *ctx = &state->context;
+  PARKIT_CALL(create_scratch_file(state)); /* before the barrier */
   PARKIT_MPI_CALL(MPI_Barrier(ctx->comm));
   parkit_phase_begin(ctx, "write");
   PARKIT_CALL(write_file(state));
@@ -382,14 +414,18 @@ static int io_run(void *opaque_state) {
     /* Leave the HDF5 objects alone (closing a file is collective and the
      * other ranks may be elsewhere); just take the file away. */
     forget_handles(state);
-    unlink(state->path);
+    if (state->created || state->context.rank != 0)
+      unlink(state->path);
+    state->created = false;
     return -1;
   }
   /* Every rank has closed the file (H5Fclose is collective). */
-  if (state->context.rank == 0)
+  if (state->context.rank == 0) {
+    state->created = false;
     PARKIT_CHECK(unlink(state->path) == 0 || errno == ENOENT,
                  "cannot remove the scratch file %s: %s", state->path,
                  strerror(errno));
+  }
   return 0;
 }
 

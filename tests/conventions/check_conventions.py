@@ -55,7 +55,11 @@ def discarded(code, start):
     before = code[:start].rstrip()
     if before.endswith("(void)"):
         return False
-    if not before or before[-1] in ";{}:":
+    if before and before[-1] == ":":
+        # A label or case ends a statement; a conditional's ':' does not.
+        statement = re.split(r"[;{}]", before)[-1]
+        return "?" not in statement
+    if not before or before[-1] in ";{}":
         return True
     if before[-1] == ")":
         # `if (...) CALL(...);`, `while (...) CALL(...);`, `for (...)`.

@@ -55,7 +55,7 @@ CASES = [
     ("help-two-kernels", ["help", "matmul", "montecarlo"], None, {},
      "takes one kernel name"),
     ("list-with-argument", ["list", "matmul"], None, {},
-     "'parkit list' takes no arguments, got 'matmul'"),
+     "'parkit list' takes only --format text|json, got 'matmul'"),
     ("version-with-argument", ["--version", "now"], None, {},
      "'parkit --version' takes no arguments, got 'now'"),
     ("empty-mode", [""], None, {}, "unknown mode ''"),

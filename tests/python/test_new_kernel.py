@@ -130,7 +130,7 @@ def tracked_files():
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
     """A copy of the source with the toy added (two edits), built."""
-    if shutil.which("git") is None or not os.path.isdir(
+    if shutil.which("git") is None or not os.path.exists(
             os.path.join(SOURCE_DIR, ".git")):
         pytest.skip("needs a git checkout to copy")
     root = tmp_path_factory.mktemp("with-toy")

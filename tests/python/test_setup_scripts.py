@@ -201,8 +201,8 @@ def test_quickstart_runs_to_the_end_without_root(user):
                    "LANG": "C.UTF-8"}
     done = subprocess.run(
         as_user(user, environment, ["bash", "scripts/quickstart.sh",
-                                    "--reps", "1", "--kernels",
-                                    "montecarlo sync"]),
+                                    "--quick", "--kernels", "montecarlo",
+                                    "--probes", "sync"]),
         cwd=checkout, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not installed" not in done.stderr, done.stderr
