@@ -1,7 +1,8 @@
 # Run by `cmake --install` (install(CODE) in packaging/CMakeLists.txt), when
 # the prefix is known (CMAKE_INSTALL_PREFIX; DESTDIR, as CPack stages, is
 # added by file(INSTALL)): writes the files that must name the prefix.
-#   - the modulefile: PATH, MANPATH, PYTHONPATH and PARKIT of this prefix;
+#   - the modulefiles (Tcl, for Environment Modules; Lua, for Lmod): PATH,
+#     MANPATH, PYTHONPATH and PARKIT of this prefix;
 #   - the sbatch scripts: SLURM runs a copy of the script from its spool
 #     directory, so the installed ones name their kit as the default PARKIT
 #     (a checkout's default is the submit directory).
@@ -27,7 +28,10 @@ set(PARKIT_MODULE_PREFIX "${CMAKE_INSTALL_PREFIX}")
 file(REMOVE_RECURSE "${PARKIT_STAGE}")
 configure_file("${PARKIT_SOURCE_DIR}/packaging/parkit.modulefile.in"
                "${PARKIT_STAGE}/modulefiles/${PROJECT_VERSION}" @ONLY)
+configure_file("${PARKIT_SOURCE_DIR}/packaging/parkit.lua.in"
+               "${PARKIT_STAGE}/modulefiles/${PROJECT_VERSION}.lua" @ONLY)
 file(INSTALL "${PARKIT_STAGE}/modulefiles/${PROJECT_VERSION}"
+     "${PARKIT_STAGE}/modulefiles/${PROJECT_VERSION}.lua"
      DESTINATION "${datadir}/modulefiles/parkit")
 
 file(GLOB scripts "${PARKIT_SOURCE_DIR}/jobs/slurm/*.sbatch")

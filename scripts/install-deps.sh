@@ -9,6 +9,7 @@ packages=(
   openmpi-bin libopenmpi-dev                    # MPI (and libhwloc-dev)
   hwloc                                         # hwloc-calc: topology test
   libhdf5-openmpi-dev hdf5-tools                # parallel HDF5, h5dump
+  libjansson-dev                                # JSON: list, report --format json
   python3 python3-h5py python3-numpy python3-pandas python3-pytest
   python3-matplotlib                            # analysis/ plots
   clang-format                                  # the formatting check
@@ -18,6 +19,7 @@ packages=(
   libpmix-dev                                   # their PMIx fence probe
   iproute2 util-linux                           # simulated nodes: ip, unshare, nsenter
   chromium                                      # report test: headless browser
+  jube lmod man-db python3-jsonschema           # harness, module, man, schema tests
 )
 
 missing=()
