@@ -3,8 +3,9 @@
 # once in each mode over the same cores, with explicit placement, and
 # prints one table: kernel, mode, split, median time, rate, and the rate as
 # a ratio to the threads mode's. Every run leaves its HDF5 file in the
-# output directory, next to runs.txt (each run's PARKIT key=value line)
-# and table.txt (the table).
+# output directory, next to runs.txt (each run's PARKIT key=value line),
+# report.json (`parkit report --format json` of them) and table.txt (the
+# table, from report.json).
 #
 # usage: bench/modes.sh [--parkit PATH] [--mpirun PATH] [--out DIR]
 #                       [--cores N] [--hybrid RxT] [--n N] [--class C]
@@ -22,6 +23,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 parkit=$here/../build/parkit
+python=${PARKIT_PYTHON:-/usr/bin/python3}
 mpirun=mpirun
 out=""
 cores=$(nproc)
@@ -154,26 +156,32 @@ for kernel in matmul montecarlo; do
   run hybrid "$hybrid_ranks" "$hybrid_threads" "$kernel" "${options[@]}"
 done
 
-# The table, from the key=value lines: the ratio is the run's rate over the
-# threads run's rate for the same kernel (above 1: faster than threads).
-awk -v cores="$cores" '
-  {
-    delete f
-    for (i = 2; i <= NF; ++i) { eq = index($i, "="); f[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
-    n = ++runs; kernel[n] = f["kernel"]; mode[n] = f["mode"]
-    split_[n] = f["ranks"] "x" f["threads"]; time[n] = f["time_median"] + 0
-    rate[n] = f["rate"] + 0; unit[n] = f["rate_unit"]
-    verified[n] = f["verified"] == 1 ? "yes" : "NO"
-    if (f["mode"] == "threads") base[f["kernel"]] = rate[n]
-  }
-  END {
-    printf "threads vs ranks vs hybrid on %d cores (median time of the timed repetitions)\n\n", cores
-    printf "%-11s %-8s %-6s %11s %12s %-10s %8s %8s\n", "kernel", "mode", "split", "time (s)", "rate", "", "ratio", "verified"
-    for (n = 1; n <= runs; ++n) {
-      ratio = base[kernel[n]] > 0 ? sprintf("%.2fx", rate[n] / base[kernel[n]]) : "-"
-      printf "%-11s %-8s %-6s %11.4g %12.4g %-10s %8s %8s\n", kernel[n], mode[n], split_[n], time[n], rate[n], unit[n], ratio, verified[n]
-    }
-  }' "$log" | tee "$out/table.txt"
+# The table, from `parkit report --format json` of the runs' files (kept as
+# report.json): the ratio is the run's rate over the threads run's rate for
+# the same kernel (above 1: faster than threads).
+"$parkit" report --format json "$out" >"$out/report.json" 2>/dev/null ||
+  fail "parkit report read no result file in $out" 3
+"$python" - "$out/report.json" "$cores" <<'TABLE' | tee "$out/table.txt"
+import json
+import sys
+
+with open(sys.argv[1]) as report:
+    runs = json.load(report)["runs"]
+base = {run["kernel"]: run["rate"] for run in runs if run["mode"] == "threads"}
+print(f"threads vs ranks vs hybrid on {sys.argv[2]} cores (median time of "
+      "the timed repetitions)\n")
+print(f"{'kernel':<11} {'mode':<8} {'split':<6} {'time (s)':>11} {'rate':>12} "
+      f"{'':<10} {'ratio':>8} {'verified':>8}")
+for run in runs:
+    rate = run["rate"] or 0.0
+    ratio = f"{rate / base[run['kernel']]:.2f}x" if base.get(run["kernel"]) \
+        else "-"
+    split = f"{run['ranks']}x{run['threads']}"
+    verified = "yes" if run["verified"] == 1 else "NO"
+    print(f"{run['kernel']:<11} {run['mode']:<8} {split:<6} "
+          f"{run['time_median_s']:11.4g} {rate:12.4g} {run['rate_unit']:<10} "
+          f"{ratio:>8} {verified:>8}")
+TABLE
 echo
 echo "result files: $out/ ($(find "$out" -name '*.h5' | wc -l) runs; layout: results/README.md)"
 if [ "$failed" -ne 0 ]; then
