@@ -2,7 +2,8 @@
 # the prefix is known (CMAKE_INSTALL_PREFIX; DESTDIR, as CPack stages, is
 # added by file(INSTALL)): writes the files that must name the prefix.
 #   - the modulefiles (Tcl, for Environment Modules; Lua, for Lmod): PATH,
-#     MANPATH, PYTHONPATH and PARKIT of this prefix;
+#     MANPATH, PYTHONPATH, XDG_DATA_DIRS (bash completion) and PARKIT of
+#     this prefix;
 #   - the sbatch scripts: SLURM runs a copy of the script from its spool
 #     directory, so the installed ones name their kit as the default PARKIT
 #     (a checkout's default is the submit directory).
@@ -23,6 +24,7 @@ full_path("${CMAKE_INSTALL_MANDIR}" PARKIT_MODULE_MANDIR)
 full_path("${PARKIT_INSTALL_PYTHONDIR}" PARKIT_MODULE_PYTHONDIR)
 full_path("${PARKIT_KIT_DIR}" PARKIT_MODULE_KIT)
 full_path("${CMAKE_INSTALL_DATADIR}" datadir)
+set(PARKIT_MODULE_DATADIR "${datadir}")
 set(PARKIT_MODULE_PREFIX "${CMAKE_INSTALL_PREFIX}")
 
 file(REMOVE_RECURSE "${PARKIT_STAGE}")

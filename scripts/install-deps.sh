@@ -19,7 +19,8 @@ packages=(
   libpmix-dev                                   # their PMIx fence probe
   iproute2 util-linux                           # simulated nodes: ip, unshare, nsenter
   chromium                                      # report test: headless browser
-  jube lmod man-db python3-jsonschema           # harness, module, man, schema tests
+  jube lmod man-db bash-completion              # harness, module, man, completion
+  python3-jsonschema                            #   and schema tests
 )
 
 missing=()

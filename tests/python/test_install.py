@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(
            "copy would only repeat it slower")
 
 LMOD_INIT = "/usr/share/lmod/lmod/init/bash"
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 QUICK_RUN = ["threads", "montecarlo", "--estimate", "pi", "--samples",
              "1000000", "--reps", "3"]
 
@@ -235,6 +236,10 @@ man -w man
 MANWIDTH=120 man parkit 2>/dev/null | col -b | head -n 5
 /usr/bin/python3 -c 'import parkit_analysis; print(parkit_analysis.__file__)'
 echo "PARKIT=$PARKIT"
+if [ -f {BASH_COMPLETION} ]; then
+  source {BASH_COMPLETION}
+  __load_completion parkit && complete -p parkit
+fi
 module unload parkit
 command -v parkit || echo "parkit gone"
 """
@@ -249,6 +254,8 @@ command -v parkit || echo "parkit gone"
     assert str(prefix / "lib" / "python3" / "dist-packages" /
                "parkit_analysis" / "__init__.py") in lines
     assert f"PARKIT={prefix}/share/parkit" in lines
+    if os.path.exists(BASH_COMPLETION):  # found through XDG_DATA_DIRS
+        assert "complete -F _parkit parkit" in lines
     assert lines[-1] == "parkit gone"
     loaded = {"lua": modules / "parkit" / "0.1.0.lua",
               "tcl": modules / "parkit" / "0.1.0"}[kind]
