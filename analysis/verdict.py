@@ -1,42 +1,12 @@
 #!/usr/bin/python3
-"""Prints the main job's answer for a campaign directory (campaign.json and
-its result files; see parkit_analysis/answer.py) and writes answer.json
-beside it, the numbers `parkit report` and the HTML report show.
+"""The main job's verdict from a source checkout; see
+parkit_analysis/verdict_command.py (jobs/compare_modes.sh runs that module).
 
 usage: analysis/verdict.py CAMPAIGN [--threshold 0.03]
-Exit status: 0 printed, 1 no campaign could be read, 2 bad arguments.
 """
-import argparse
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from parkit_analysis.answer import (answer_text, campaign_answer,  # noqa: E402
-                                    write_answer_json)
-
-
-def main(argv):
-    parser = argparse.ArgumentParser(prog="analysis/verdict.py")
-    parser.add_argument("campaign", metavar="CAMPAIGN",
-                        help="a directory the main job wrote")
-    parser.add_argument("--threshold", type=float, default=0.03,
-                        help="differences under this fraction count as "
-                        "equal (default 0.03)")
-    arguments = parser.parse_args(argv)
-    if not 0 < arguments.threshold < 1:
-        parser.error(f"--threshold {arguments.threshold}: allowed: a "
-                     "fraction between 0 and 1")
-    record = os.path.join(arguments.campaign, "campaign.json")
-    if not os.path.isfile(record):
-        print(f"verdict: error: '{record}' does not exist: not a campaign "
-              "directory (run jobs/compare_modes.sh)", file=sys.stderr)
-        return 1
-    answer = campaign_answer(arguments.campaign, arguments.threshold)
-    write_answer_json(answer, os.path.join(arguments.campaign, "answer.json"))
-    print(answer_text(answer))
-    return 0
-
+from parkit_analysis.verdict_command import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(prog="analysis/verdict.py"))

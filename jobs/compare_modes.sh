@@ -21,9 +21,13 @@
 # did not verify.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")/.." && pwd)
-python=${PARKIT_PYTHON:-/usr/bin/python3}
-parkit=${PARKIT_BINARY:-}
+# The program, the analysis package and its Python: PARKIT_BINARY and
+# PARKIT_PYTHON, else where jobs/layout.sh says (a checkout's build/ and
+# analysis/, or the installed tree's).
+parkit_kit=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+source "$parkit_kit/jobs/layout.sh"
+python=${PARKIT_PYTHON:-$parkit_layout_python}
+parkit=${PARKIT_BINARY:-$parkit_layout_binary}
 out=""
 arguments=()
 while [ $# -gt 0 ]; do
@@ -36,11 +40,8 @@ while [ $# -gt 0 ]; do
   *) arguments+=("$1"); shift ;;
   esac
 done
-for candidate in "$here/../../bin/parkit" "$here/build/parkit"; do
-  [ -n "$parkit" ] || [ ! -x "$candidate" ] || parkit=$candidate
-done
 [ -n "$parkit" ] && [ -x "$parkit" ] || {
-  echo "compare_modes: error: --parkit '$parkit' is not an executable; build first (cmake --build build)" >&2
+  echo "compare_modes: error: --parkit '$parkit' is not an executable; build first (cmake --build build) or set PARKIT_BINARY" >&2
   exit 2
 }
 "$python" -c "import h5py, numpy, pandas" 2>/dev/null || {
@@ -49,7 +50,7 @@ done
 }
 [ -n "$out" ] || out=results/compare-$(date -u +%Y%m%dT%H%M%SZ)
 
-export PYTHONPATH=$here/analysis${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH=$parkit_layout_pythonpath${PYTHONPATH:+:$PYTHONPATH}
 status=0
 "$python" -m parkit_analysis.campaign --parkit "$parkit" --out "$out" \
   "${arguments[@]}" || status=$?
@@ -57,7 +58,7 @@ status=0
 [ -f "$out/campaign.json" ] || exit "$status"
 "$parkit" report "$out" >"$out/report.txt" 2>/dev/null || true
 echo
-"$python" "$here/analysis/verdict.py" "$out" | tee "$out/answer.txt"
+"$python" -m parkit_analysis.verdict_command "$out" | tee "$out/answer.txt"
 echo
 echo "campaign: $out/ (campaign.json: design and every run; answer.json: the numbers; report.txt: every run; layout: results/README.md)"
 if [ "$status" -ne 0 ]; then

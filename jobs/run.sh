@@ -20,13 +20,11 @@ set -euo pipefail
 
 fail() { echo "run.sh: error: $*" >&2; exit 2; }
 
-here=$(cd "$(dirname "$0")" && pwd)
-parkit=${PARKIT_BINARY:-}
-# Installed, parkit sits in ../../bin beside share/parkit/jobs; in a
-# checkout, in build/.
-for candidate in "$here/../../../bin/parkit" "$here/../build/parkit"; do
-  [ -n "$parkit" ] || [ ! -x "$candidate" ] || parkit=$candidate
-done
+# The program: PARKIT_BINARY, else where jobs/layout.sh says (build/ in a
+# checkout, PREFIX/bin installed).
+parkit_kit=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+source "$parkit_kit/jobs/layout.sh"
+parkit=${PARKIT_BINARY:-$parkit_layout_binary}
 action=(--exec)
 oversubscribe=()
 while [ $# -gt 0 ]; do
@@ -40,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 4 ] || fail "expected MODE KERNEL RANKS THREADS; see --help"
 [ -n "$parkit" ] && [ -x "$parkit" ] ||
-  fail "--parkit '$parkit' is not an executable; build first (cmake --build build)"
+  fail "--parkit '$parkit' is not an executable; build first (cmake --build build) or set PARKIT_BINARY"
 
 if [ "$(id -u)" -eq 0 ]; then # Open MPI refuses root without these
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

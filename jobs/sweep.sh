@@ -24,7 +24,12 @@ set -euo pipefail
 
 fail() { echo "sweep.sh: error: $*" >&2; exit 2; }
 
-parkit=${PARKIT_BINARY:-build/parkit}
+# The program and Python: PARKIT_BINARY, PARKIT_PYTHON, else where
+# jobs/layout.sh says (a checkout's build/, or the installed tree's).
+parkit_kit=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+source "$parkit_kit/jobs/layout.sh"
+parkit=${PARKIT_BINARY:-$parkit_layout_binary}
+python=${PARKIT_PYTHON:-$parkit_layout_python}
 cores=$(nproc)
 kernels="matmul montecarlo"
 scaling=both
@@ -61,8 +66,8 @@ weak) scalings="weak" ;;
 both) scalings="strong weak" ;;
 *) fail "--scaling '$scaling': allowed: strong, weak or both" ;;
 esac
-[ -x "$parkit" ] || fail "--parkit '$parkit' is not an executable; build first (cmake --build build)"
-known=$("$parkit" list --format json | "${PARKIT_PYTHON:-/usr/bin/python3}" -c \
+[ -x "$parkit" ] || fail "--parkit '$parkit' is not an executable; build first (cmake --build build) or set PARKIT_BINARY"
+known=$("$parkit" list --format json | "$python" -c \
   'import json, sys; print("\n".join(k["name"] for k in json.load(sys.stdin)["kernels"]))')
 [ -n "$kernels" ] || fail "--kernels '': allowed: some of $(echo $known)"
 for kernel in $kernels; do

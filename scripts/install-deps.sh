@@ -38,7 +38,8 @@ test_packages=(
   libpmix-dev                                   # their PMIx fence probe
   iproute2 util-linux                           # simulated nodes: ip, unshare, nsenter
   chromium                                      # report test: headless browser
-  jube                                          # runs under the JUBE harness
+  jube lmod man-db bash-completion              # harness, module, man, completion
+  python3-jsonschema                            #   and schema tests
 )
 
 list=0

@@ -41,7 +41,6 @@ import argparse
 import json
 import math
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .catalogue import load_catalogue
+from .key_values import find_line
 from .statistics import Outcome, median_ci, relative_half_width, verdict
 
 CAMPAIGN_VERSION = 1
@@ -258,8 +258,10 @@ class Launcher:
         stdout, stderr = self.child.communicate()
         seconds = time.monotonic() - started
         status, self.child = self.child.returncode, None
-        match = re.search(r"^PARKIT .* file=(\S+)$", stdout, re.MULTILINE)
-        path = os.path.relpath(match.group(1), self.directory) if match else ""
+        try:
+            path = os.path.relpath(find_line(stdout)["file"], self.directory)
+        except (ValueError, KeyError):  # no PARKIT line: the run failed
+            path = ""
         error = ""
         if status != 0:
             lines = [l for l in stderr.splitlines() if "error" in l]

@@ -87,10 +87,14 @@ AGREEMENT = {"bitwise": "bitwise", "tolerance": "within `{tolerance}` x {scale}"
              "differs": "not compared", "measured": "measured"}
 
 
+HEADLINE = {None: "", "value": "`out_{name}`", "first": "`out_{name}` (first)",
+            "last": "`out_{name}` (last)"}
+
+
 def outputs_table(catalogue):
     """The markdown table of every kernel's outputs."""
-    lines = ["| kernel | output | unit | shape | splits agree | recorded when | meaning |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| kernel | output | unit | shape | splits agree | recorded when | key=value line | meaning |",
+             "|---|---|---|---|---|---|---|---|"]
     for kernel in catalogue["kernels"]:
         for output in kernel["outputs"]:
             agreement = AGREEMENT[output["agreement"]].format(
@@ -100,7 +104,18 @@ def outputs_table(catalogue):
                 f"| {kernel['name']} | {output['name']} | {output['unit']} | "
                 f"{_cell(output['shape']) or 'scalar'} | {agreement} | "
                 f"{_cell(output['when']) or 'always'} | "
+                f"{HEADLINE[output.get('headline')].format(name=output['name'])} | "
                 f"{_cell(output['description'])} |")
+    return "\n".join(lines)
+
+
+def rate_units_table(catalogue):
+    """The markdown table of every kernel's rate unit."""
+    lines = ["| kernel | rate unit | when |", "|---|---|---|"]
+    for kernel in catalogue["kernels"]:
+        for unit in kernel["rate_units"]:
+            lines.append(f"| {kernel['name']} | {unit['unit']} | "
+                         f"{_cell(unit['when']) or 'always'} |")
     return "\n".join(lines)
 
 
@@ -118,6 +133,7 @@ def generated_text(catalogue):
     """What results/README.md holds between BEGIN and END."""
     return "\n".join([
         BEGIN, "", "### Kernel outputs", "", outputs_table(catalogue), "",
+        "### Rate units", "", rate_units_table(catalogue), "",
         "### Kernel phases", "", phases_table(catalogue), "", END])
 
 

@@ -272,7 +272,7 @@ def render(results, title, peak_gflops=None, peak_bandwidth=None,
 </head><body>
 <h1>{html.escape(title)}</h1>
 <p>{len(runs)} runs on {html.escape(machine)}. Written
-{now:%Y-%m-%d %H:%M} UTC by parkit's analysis/report.py.</p>
+{now:%Y-%m-%d %H:%M} UTC by parkit-report.</p>
 <p id="page-check">figures not checked yet (the page's script did not run)</p>
 <h2>The answer</h2>
 {_answer_html(answer)}

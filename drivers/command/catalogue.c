@@ -122,6 +122,21 @@ static const char *agreement_name(parkit_output_agreement agreement) {
   return "unknown";
 }
 
+/* NULL (not a headline), "value", "first" or "last" (kernel.h). */
+static json_t *headline_or_null(parkit_output_headline headline) {
+  switch (headline) {
+  case PARKIT_HEADLINE_NONE:
+    break;
+  case PARKIT_HEADLINE_VALUE:
+    return json_string("value");
+  case PARKIT_HEADLINE_FIRST:
+    return json_string("first");
+  case PARKIT_HEADLINE_LAST:
+    return json_string("last");
+  }
+  return json_null();
+}
+
 static int output_entry(const parkit_output_spec *spec, json_t *entry) {
   PARKIT_CALL(set(entry, "name", json_string(spec->name)));
   PARKIT_CALL(set(entry, "unit", json_string(spec->unit)));
@@ -132,6 +147,19 @@ static int output_entry(const parkit_output_spec *spec, json_t *entry) {
   PARKIT_CALL(set(entry, "tolerance", text_or_null(spec->tolerance)));
   PARKIT_CALL(set(entry, "scale", text_or_null(spec->scale)));
   PARKIT_CALL(set(entry, "when", text_or_null(spec->when)));
+  PARKIT_CALL(set(entry, "headline", headline_or_null(spec->headline)));
+  return 0;
+}
+
+static int rate_unit_entries(const parkit_kernel *kernel, json_t *entry) {
+  json_t *units = json_array();
+  PARKIT_CALL(set(entry, "rate_units", units));
+  for (int i = 0; i < kernel->rate_unit_count; ++i) {
+    json_t *unit = json_object();
+    PARKIT_CALL(append(units, unit));
+    PARKIT_CALL(set(unit, "unit", json_string(kernel->rate_units[i].unit)));
+    PARKIT_CALL(set(unit, "when", text_or_null(kernel->rate_units[i].when)));
+  }
   return 0;
 }
 
@@ -172,6 +200,7 @@ static int kernel_entry(const parkit_kernel *kernel, json_t *entry) {
           json_string(kernel->kind == PARKIT_KERNEL_PROBE ? "probe" : "work")));
   PARKIT_CALL(set(entry, "options",
                   option_array(kernel->options, kernel->option_count)));
+  PARKIT_CALL(rate_unit_entries(kernel, entry));
   PARKIT_CALL(kernel_tables(kernel, entry));
   PARKIT_CALL(
       set(entry, "memcheck_arguments", words(kernel->memcheck_arguments)));

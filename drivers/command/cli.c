@@ -354,7 +354,7 @@ void parkit_print_usage(FILE *stream) {
           "  parkit list [--format text|json]       kernels, their options "
           "and outputs\n"
           "  parkit help KERNEL                     one kernel's options\n"
-          "  parkit report PATH... [--format table|csv|markdown]\n"
+          "  parkit report PATH... [--format table|csv|markdown|json]\n"
           "                                         tables from result "
           "files (no mpirun)\n"
           "  parkit --version\n\n"

@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "isolated_reading.h"
+#include "report_json.h"
 #include "result_reader.h"
 
 #include <dirent.h>
@@ -18,12 +19,14 @@ typedef enum report_format {
   FORMAT_TABLE,
   FORMAT_CSV,
   FORMAT_MARKDOWN,
+  FORMAT_JSON,
 } report_format;
 
 static const char *const format_names[] = {
     [FORMAT_TABLE] = "table",
     [FORMAT_CSV] = "csv",
     [FORMAT_MARKDOWN] = "markdown",
+    [FORMAT_JSON] = "json",
 };
 
 /* A growing list of owned strings. */
@@ -82,7 +85,7 @@ typedef struct report_settings {
 
 static void print_report_usage(FILE *stream) {
   fprintf(stream,
-          "usage: parkit report PATH... [--format table|csv|markdown]\n\n"
+          "usage: parkit report PATH... [--format table|csv|markdown|json]\n\n"
           "Summarises every result file (*.h5) under the paths, grouped by "
           "kernel and problem:\n"
           "time (median over repetitions, each timed by its slowest rank), "
@@ -102,14 +105,14 @@ static void print_report_usage(FILE *stream) {
 }
 
 static int parse_format(const char *word, report_format *format) {
-  for (int f = 0; f < 3; ++f)
+  for (int f = 0; f <= FORMAT_JSON; ++f)
     if (strcmp(word, format_names[f]) == 0) {
       *format = (report_format)f;
       return 0;
     }
   fprintf(stderr,
           "parkit: error: unknown --format '%s'; allowed: table, csv, "
-          "markdown\n",
+          "markdown, json\n",
           word);
   return -1;
 }
@@ -135,7 +138,7 @@ static int parse_arguments(int argc, char **argv, report_settings *settings) {
     } else if (strcmp(word, "--format") == 0) {
       if (i + 1 == argc) {
         fprintf(stderr, "parkit: error: --format needs a value; allowed: "
-                        "table, csv, markdown\n");
+                        "table, csv, markdown, json\n");
         return -1;
       }
       if (parse_format(argv[++i], &settings->format) != 0)
@@ -143,7 +146,7 @@ static int parse_arguments(int argc, char **argv, report_settings *settings) {
     } else if (word[0] == '-' && word[1] != '\0') {
       fprintf(stderr,
               "parkit: error: unknown report option '%s'; allowed: --format "
-              "table|csv|markdown, --help\n",
+              "table|csv|markdown|json, --help\n",
               word);
       return -1;
     } else {
@@ -153,7 +156,7 @@ static int parse_arguments(int argc, char **argv, report_settings *settings) {
   if (settings->path_count == 0) {
     fprintf(stderr, "parkit: error: 'parkit report' needs at least one result "
                     "file or directory; usage: parkit report PATH... "
-                    "[--format table|csv|markdown]\n");
+                    "[--format table|csv|markdown|json]\n");
     return -1;
   }
   return 0;
@@ -622,6 +625,17 @@ static void print_csv(FILE *stream, const report_run *runs, long count) {
   }
 }
 
+/* report_json.c writes the document (schema/report.schema.json). */
+static void print_json(FILE *stream, const report_run *runs, long count) {
+  parkit_report_json *document = parkit_report_json_new();
+  for (long i = 0; document && i < count; ++i) {
+    parkit_report_figures figures = {runs[i].spread, runs[i].speedup,
+                                     runs[i].efficiency, runs[i].best};
+    parkit_report_json_add(document, &runs[i].summary, runs[i].file, &figures);
+  }
+  parkit_report_json_finish(document, stream);
+}
+
 static void print_report(report_format format, const report_run *runs,
                          long count) {
   switch (format) {
@@ -633,6 +647,9 @@ static void print_report(report_format format, const report_run *runs,
     break;
   case FORMAT_MARKDOWN:
     print_markdown(stdout, runs, count);
+    break;
+  case FORMAT_JSON:
+    print_json(stdout, runs, count);
     break;
   }
 }

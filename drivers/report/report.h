@@ -1,5 +1,5 @@
 /*
- * parkit report PATH... [--format table|csv|markdown]
+ * parkit report PATH... [--format table|csv|markdown|json]
  *
  * Summarises result files without MPI (no mpirun, no MPI_Init): every file
  * ending in .h5 under the paths (directories are searched recursively; a

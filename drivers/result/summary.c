@@ -5,10 +5,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* "n=1024" for one kernel option; `with_unit` adds " elements". */
+/* "n=1024 elements" for one kernel option (the unit unless it is "1"). */
 static void format_parameter(const parkit_option *option,
-                             const parkit_value *value, bool with_unit,
-                             char *text, size_t size) {
+                             const parkit_value *value, char *text,
+                             size_t size) {
   char word[128] = "";
   switch (option->type) {
   case PARKIT_OPTION_INT:
@@ -27,7 +27,7 @@ static void format_parameter(const parkit_option *option,
     snprintf(word, sizeof word, "%d", value->flag ? 1 : 0);
     break;
   }
-  bool unit = with_unit && option->unit && strcmp(option->unit, "1") != 0;
+  bool unit = option->unit && strcmp(option->unit, "1") != 0;
   snprintf(text, size, "%s=%s%s%s", option->name, word, unit ? " " : "",
            unit ? option->unit : "");
 }
@@ -50,8 +50,8 @@ void parkit_print_summary(FILE *stream, const parkit_run_record *record) {
   fprintf(stream, "  problem    ");
   for (int i = 0; i < command->kernel->option_count; ++i) {
     char text[256];
-    format_parameter(&command->kernel->options[i], &command->options[i], true,
-                     text, sizeof text);
+    format_parameter(&command->kernel->options[i], &command->options[i], text,
+                     sizeof text);
     fprintf(stream, "%s%s", i ? ", " : "", text);
   }
   fprintf(stream, "\n");
@@ -68,29 +68,4 @@ void parkit_print_summary(FILE *stream, const parkit_run_record *record) {
   fprintf(stream, "  verified   %s: %s\n",
           result->verdict.passed ? "yes" : "NO", result->verdict.message);
   fprintf(stream, "  output     %s\n", record->path);
-}
-
-void parkit_print_key_values(FILE *stream, const parkit_run_record *record) {
-  const parkit_command *command = record->command;
-  const parkit_run_result *result = record->result;
-  const parkit_time_statistics *time = &result->statistics;
-  fprintf(stream,
-          "PARKIT kernel=%s mode=%s ranks=%d threads=%d nodes=%d "
-          "ranks_per_node=%d",
-          command->kernel->name, parkit_mode_name(command->mode),
-          record->context->size, record->context->threads,
-          record->placement->node_count, record->placement->max_ranks_on_node);
-  for (int i = 0; i < command->kernel->option_count; ++i) {
-    char text[256];
-    format_parameter(&command->kernel->options[i], &command->options[i], false,
-                     text, sizeof text);
-    fprintf(stream, " %s", text);
-  }
-  fprintf(
-      stream,
-      " reps=%d interrupted=%d time_min=%.6e time_median=%.6e time_max=%.6e "
-      "rate=%.6e rate_unit=%s imbalance=%.4f verified=%d file=%s\n",
-      result->repetitions_completed, result->interrupted ? 1 : 0, time->min,
-      time->median, time->max, result->rate, result->rate_unit, time->imbalance,
-      result->verdict.passed ? 1 : 0, record->path);
 }

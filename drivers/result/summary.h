@@ -1,5 +1,6 @@
-/* What a run prints on stdout (rank 0 only): a short human summary, and one
- * "PARKIT key=value ..." line for harnesses (ReFrame, JUBE) to grep. */
+/* What a run prints on stdout (rank 0 only): a short human summary
+ * (summary.c), and one "PARKIT key=value ..." line for harnesses (ReFrame,
+ * JUBE) to read, its grammar in key_values.c. */
 #ifndef PARKIT_SUMMARY_H
 #define PARKIT_SUMMARY_H
 

@@ -183,6 +183,42 @@ static int check_outputs(const parkit_kernel *kernel, const parkit_context *ctx,
   return parkit_outputs_check_complete(&result->outputs, &at);
 }
 
+/* Checks that the rate unit computed from work() is the one the kernel's
+ * rate-unit table declares for this launch (kernel.h,
+ * parkit_rate_unit_spec): the catalogue tells tools the unit before a run,
+ * so the two must not drift apart. */
+static int check_rate_unit(const parkit_kernel *kernel,
+                           const parkit_context *ctx,
+                           const parkit_value *options,
+                           const parkit_runner_settings *settings,
+                           const parkit_run_result *result) {
+  parkit_output_condition_context at = {.kernel = kernel,
+                                        .options = options,
+                                        .ranks = ctx->size,
+                                        .threads = ctx->threads,
+                                        .nodes = settings->nodes};
+  const char *declared = NULL;
+  for (int i = 0; i < kernel->rate_unit_count; ++i) {
+    int holds = parkit_output_condition_holds(kernel->rate_units[i].when, &at);
+    if (holds < 0)
+      return -1; /* the condition's own message names it */
+    PARKIT_CHECK(holds == 0 || declared == NULL,
+                 "%s declares two rate units for this run: '%s' and '%s'",
+                 kernel->name, declared, kernel->rate_units[i].unit);
+    if (holds != 0)
+      declared = kernel->rate_units[i].unit;
+  }
+  PARKIT_CHECK(declared != NULL,
+               "%s declares no rate unit for this run (.rate_units of its "
+               "descriptor); its rate is in %s",
+               kernel->name, result->rate_unit);
+  PARKIT_CHECK(strcmp(declared, result->rate_unit) == 0,
+               "%s's descriptor declares its rate in '%s', but work() gives "
+               "'%s'",
+               kernel->name, declared, result->rate_unit);
+  return 0;
+}
+
 static int run_with_clock(const parkit_kernel *kernel,
                           const parkit_context *ctx,
                           const parkit_value *options,
@@ -261,6 +297,7 @@ static int run_with_clock(const parkit_kernel *kernel,
   result->work = kernel->work(state);
   batch_work(&result->work, settings->batch);
   compute_rate(result);
+  PARKIT_CALL(check_rate_unit(kernel, ctx, options, settings, result));
   PARKIT_CALL(kernel->verify(state, &result->outputs, &result->verdict));
   PARKIT_CALL(check_outputs(kernel, ctx, options, settings, result));
   kernel->teardown(state);

@@ -1,8 +1,10 @@
 # Shared by the sbatch scripts in jobs/slurm/ (sourced, not run). They find
-# it, and parkit, through PARKIT: the parkit checkout (or install prefix),
-# default the directory the job was submitted from.
-#   PARKIT          parkit checkout            default $SLURM_SUBMIT_DIR
-#   PARKIT_BINARY   the parkit program         default $PARKIT/build/parkit
+# it through PARKIT, the kit directory (the one holding jobs/): a checkout,
+# by default the directory the job was submitted from, or PREFIX/share/parkit
+# of an installed parkit, which its installed scripts name themselves. This
+# file finds the rest through jobs/layout.sh beside it.
+#   PARKIT          the kit                    default $SLURM_SUBMIT_DIR, installed: PREFIX/share/parkit
+#   PARKIT_BINARY   the parkit program         default from jobs/layout.sh (build/parkit, PREFIX/bin/parkit)
 #   PARKIT_RESULTS  where job directories go   default $SLURM_SUBMIT_DIR/results/slurm
 #   PARKIT_LAUNCHER srun (default) or mpirun   (see README.md, Jobs and SLURM)
 #
@@ -16,14 +18,15 @@
 # limit) is passed on to the running parkit, which stops after its current
 # repetition and writes its file; a second signal abandons the run.
 
+parkit_kit=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$parkit_kit/jobs/layout.sh"
 PARKIT_STATUS_WORD=COMPLETED
 PARKIT_STATUS=0
 parkit_child=
 
 parkit_job_start() {
   : "${SLURM_JOB_ID:?not inside a SLURM job: submit this script with sbatch}"
-  PARKIT=${PARKIT:-$SLURM_SUBMIT_DIR}
-  PARKIT_BINARY=${PARKIT_BINARY:-$PARKIT/build/parkit}
+  PARKIT_BINARY=${PARKIT_BINARY:-$parkit_layout_binary}
   PARKIT_RESULTS=${PARKIT_RESULTS:-$SLURM_SUBMIT_DIR/results/slurm}
   PARKIT_LAUNCHER=${PARKIT_LAUNCHER:-srun}
   local name=${SLURM_JOB_NAME:-parkit}_$SLURM_JOB_ID
@@ -39,7 +42,7 @@ parkit_job_start() {
   trap 'parkit_stopping=1' TERM
   trap parkit_job_end EXIT
   if [ ! -x "$PARKIT_BINARY" ]; then
-    echo "parkit job: error: PARKIT_BINARY '$PARKIT_BINARY' is not an executable; set PARKIT=<parkit checkout> or PARKIT_BINARY" >&2
+    echo "parkit job: error: PARKIT_BINARY '$PARKIT_BINARY' is not an executable; build the checkout, set PARKIT=<parkit checkout or PREFIX/share/parkit> or PARKIT_BINARY" >&2
     PARKIT_STATUS_WORD=FAILED PARKIT_STATUS=2
     exit 2
   fi

@@ -133,6 +133,17 @@ typedef enum parkit_output_agreement {
                               memory size): not compared */
 } parkit_output_agreement;
 
+/* Whether an output is one of the kernel's headline figures: the few
+ * numbers a harness (ReFrame, JUBE) tracks besides the rate, printed on the
+ * run's "PARKIT key=value" line as out_<name>=VALUE (unit in the
+ * catalogue). An array gives one element: its first or its last. */
+typedef enum parkit_output_headline {
+  PARKIT_HEADLINE_NONE = 0, /* not printed on the key=value line */
+  PARKIT_HEADLINE_VALUE,    /* a scalar output: its value */
+  PARKIT_HEADLINE_FIRST,    /* a 1-D array: its first element */
+  PARKIT_HEADLINE_LAST,     /* a 1-D array: its last element */
+} parkit_output_headline;
+
 /* One output a kernel may record: its entry in the descriptor's output
  * table. The table is the one place an output's unit and meaning are
  * written; the result file, `parkit list --format json`, the layout tables
@@ -159,7 +170,21 @@ typedef struct parkit_output_spec {
    * recorded before this one; the term "optional" makes the output
    * optional (it depends on what the system offers, e.g. a /proc file). */
   const char *when;
+  parkit_output_headline headline;
 } parkit_output_spec;
+
+/* The unit of the kernel's rate, as the runner computes it from work():
+ * "GFLOP/s" (PARKIT_RATE_FLOPS), "GB/s" (PARKIT_RATE_BYTES) or
+ * "M<item_name>/s" (PARKIT_RATE_ITEMS). A kernel whose unit depends on its
+ * options declares one entry per case. `when` is a condition as an
+ * output's (parkit_output_spec.when) over the launch and the options; NULL:
+ * always. Exactly one entry must hold for any run: the runner checks that
+ * the unit it computed is that entry's, and `parkit list --format json`
+ * gives the table to tools that need the unit before a run. */
+typedef struct parkit_rate_unit_spec {
+  const char *unit;
+  const char *when;
+} parkit_rate_unit_spec;
 
 /* Collects a kernel's named outputs for the result file. Owned by the runner.
  * Every rank records the same names with the same values, in the same order
@@ -258,6 +283,8 @@ typedef struct parkit_kernel {
   int option_count;
   const parkit_output_spec *outputs; /* every output it may record */
   int output_count;
+  const parkit_rate_unit_spec *rate_units; /* the unit of its rate */
+  int rate_unit_count;
   const parkit_phase_spec *phases; /* the phases of run() it marks */
   int phase_count;
   const parkit_test_config *tests; /* at least one */

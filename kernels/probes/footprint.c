@@ -271,7 +271,8 @@ static const parkit_output_spec footprint_outputs[] = {
     {.name = "job_rss",
      .unit = "B",
      .description = "sum over ranks of VmRSS after touching the problem",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "job_pss",
      .unit = "B",
      .description = "sum over ranks of Pss (smaps_rollup) after touching the "
@@ -286,12 +287,16 @@ static const parkit_output_spec footprint_outputs[] = {
     {.name = "overhead_ratio",
      .unit = "1",
      .description = "job_rss / problem_bytes",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_VALUE},
 };
 
 static const parkit_test_config footprint_tests[] = {
     {.arguments = "--bytes 8388608"},
 };
+
+static const parkit_rate_unit_spec footprint_rate_units[] = {
+    {.unit = "Mpages/s"}};
 
 const parkit_kernel parkit_kernel_footprint = {
     .name = "footprint",
@@ -302,6 +307,8 @@ const parkit_kernel parkit_kernel_footprint = {
     .kind = PARKIT_KERNEL_PROBE,
     .outputs = footprint_outputs,
     .output_count = PARKIT_COUNT(footprint_outputs),
+    .rate_units = footprint_rate_units,
+    .rate_unit_count = PARKIT_COUNT(footprint_rate_units),
     .tests = footprint_tests,
     .test_count = PARKIT_COUNT(footprint_tests),
     .memcheck_arguments = "--bytes 1048576",

@@ -575,31 +575,38 @@ static const parkit_output_spec pingpong_outputs[] = {
                     "flag)",
      .shape = "sizes",
      .agreement = PARKIT_OUTPUT_MEASURED,
-     .when = "threads>1"},
+     .when = "threads>1",
+     .headline = PARKIT_HEADLINE_FIRST},
     {.name = "shm_bandwidth",
      .unit = "GB/s",
      .description = "message bytes / shm_latency",
      .shape = "sizes",
      .agreement = PARKIT_OUTPUT_MEASURED,
-     .when = "threads>1"},
+     .when = "threads>1",
+     .headline = PARKIT_HEADLINE_LAST},
     {.name = "mpi_latency",
      .unit = "us",
      .description = "half round trip between ranks 0 and 1 (MPI_Isend / "
                     "MPI_Irecv)",
      .shape = "sizes",
      .agreement = PARKIT_OUTPUT_MEASURED,
-     .when = "ranks>1"},
+     .when = "ranks>1",
+     .headline = PARKIT_HEADLINE_FIRST},
     {.name = "mpi_bandwidth",
      .unit = "GB/s",
      .description = "message bytes / mpi_latency",
      .shape = "sizes",
      .agreement = PARKIT_OUTPUT_MEASURED,
-     .when = "ranks>1"},
+     .when = "ranks>1",
+     .headline = PARKIT_HEADLINE_LAST},
 };
 
 static const parkit_test_config pingpong_tests[] = {
     {.arguments = "--max_bytes 1048576"},
 };
+
+static const parkit_rate_unit_spec pingpong_rate_units[] = {
+    {.unit = "Mmessages/s"}};
 
 const parkit_kernel parkit_kernel_pingpong = {
     .name = "pingpong",
@@ -610,6 +617,8 @@ const parkit_kernel parkit_kernel_pingpong = {
     .kind = PARKIT_KERNEL_PROBE,
     .outputs = pingpong_outputs,
     .output_count = PARKIT_COUNT(pingpong_outputs),
+    .rate_units = pingpong_rate_units,
+    .rate_unit_count = PARKIT_COUNT(pingpong_rate_units),
     .tests = pingpong_tests,
     .test_count = PARKIT_COUNT(pingpong_tests),
     .memcheck_arguments = "--max_bytes 65536",

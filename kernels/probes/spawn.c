@@ -593,24 +593,28 @@ static const parkit_output_spec spawn_outputs[] = {
      .unit = "us",
      .description = "OpenMP parallel region of w threads (pool warm) / w",
      .shape = "max_workers",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_LAST},
     {.name = "pthread_start_join",
      .unit = "us",
      .description = "pthread_create + pthread_join of w threads / w",
      .shape = "max_workers",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_LAST},
     {.name = "fork_exec_wait",
      .unit = "us",
      .description = "fork + exec + waitpid of w parkit processes at once / w",
      .shape = "max_workers",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_LAST},
     {.name = "mpi_comm_spawn",
      .unit = "us",
      .description = "MPI_Comm_spawn of w parkit processes (with their "
                     "MPI_Init) + MPI_Comm_disconnect / w",
      .shape = "max_workers",
      .agreement = PARKIT_OUTPUT_MEASURED,
-     .when = "mpi_comm_spawn_error=0"},
+     .when = "mpi_comm_spawn_error=0",
+     .headline = PARKIT_HEADLINE_LAST},
     {.name = "mpi_comm_spawn_error",
      .unit = "1",
      .description = "MPI error class of the failed MPI_Comm_spawn: 0 it "
@@ -622,6 +626,9 @@ static const parkit_test_config spawn_tests[] = {
     {.arguments = "--max_workers 2"},
 };
 
+static const parkit_rate_unit_spec spawn_rate_units[] = {
+    {.unit = "Mworkers/s"}};
+
 const parkit_kernel parkit_kernel_spawn = {
     .name = "spawn",
     .summary = "probe: cost per worker to start and join OpenMP threads, "
@@ -631,6 +638,8 @@ const parkit_kernel parkit_kernel_spawn = {
     .kind = PARKIT_KERNEL_PROBE,
     .outputs = spawn_outputs,
     .output_count = PARKIT_COUNT(spawn_outputs),
+    .rate_units = spawn_rate_units,
+    .rate_unit_count = PARKIT_COUNT(spawn_rate_units),
     .tests = spawn_tests,
     .test_count = PARKIT_COUNT(spawn_tests),
     .memcheck_arguments = "--max_workers 2",

@@ -77,33 +77,38 @@ static const parkit_output_spec sync_outputs[MEASURE_COUNT] = {
                         .description = "omp barrier among the threads of a "
                                        "rank, max over ranks",
                         .agreement = PARKIT_OUTPUT_MEASURED,
-                        .when = "threads>1"},
+                        .when = "threads>1",
+                        .headline = PARKIT_HEADLINE_VALUE},
     [THREAD_REDUCTION] = {.name = "thread_reduction",
                           .unit = "us",
                           .description = "parallel region with reduction(+) "
                                          "of one double (EPCC REDUCTION), max "
                                          "over ranks",
                           .agreement = PARKIT_OUTPUT_MEASURED,
-                          .when = "threads>1"},
+                          .when = "threads>1",
+                          .headline = PARKIT_HEADLINE_VALUE},
     [RANK_BARRIER] = {.name = "rank_barrier",
                       .unit = "us",
                       .description = "MPI_Barrier among the ranks, max over "
                                      "ranks",
                       .agreement = PARKIT_OUTPUT_MEASURED,
-                      .when = "ranks>1"},
+                      .when = "ranks>1",
+                      .headline = PARKIT_HEADLINE_VALUE},
     [RANK_ALLREDUCE] = {.name = "rank_allreduce",
                         .unit = "us",
                         .description = "MPI_Allreduce of one double among the "
                                        "ranks, max over ranks",
                         .agreement = PARKIT_OUTPUT_MEASURED,
-                        .when = "ranks>1"},
+                        .when = "ranks>1",
+                        .headline = PARKIT_HEADLINE_VALUE},
     [HYBRID_BARRIER] = {.name = "hybrid_barrier",
                         .unit = "us",
                         .description = "omp barrier + MPI_Barrier on the "
                                        "master thread + omp barrier, max over "
                                        "ranks",
                         .agreement = PARKIT_OUTPUT_MEASURED,
-                        .when = "threads>1 and ranks>1"},
+                        .when = "threads>1 and ranks>1",
+                        .headline = PARKIT_HEADLINE_VALUE},
 };
 
 typedef struct sync_state {
@@ -353,6 +358,9 @@ static const parkit_test_config sync_tests[] = {
     {.arguments = "--iterations 100"},
 };
 
+static const parkit_rate_unit_spec sync_rate_units[] = {
+    {.unit = "Msynchronisations/s"}};
+
 const parkit_kernel parkit_kernel_sync = {
     .name = "sync",
     .summary = "probe: barrier and reduction cost among threads (OpenMP), "
@@ -362,6 +370,8 @@ const parkit_kernel parkit_kernel_sync = {
     .kind = PARKIT_KERNEL_PROBE,
     .outputs = sync_outputs,
     .output_count = PARKIT_COUNT(sync_outputs),
+    .rate_units = sync_rate_units,
+    .rate_unit_count = PARKIT_COUNT(sync_rate_units),
     .tests = sync_tests,
     .test_count = PARKIT_COUNT(sync_tests),
     .memcheck_arguments = "--iterations 50",

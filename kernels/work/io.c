@@ -500,12 +500,14 @@ static const parkit_output_spec io_outputs[] = {
      .unit = "GB/s",
      .description = "last repetition: create, collective write, sync if "
                     "--sync yes, close (slowest rank)",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "read_rate",
      .unit = "GB/s",
      .description = "last repetition: open, collective read, close (slowest "
                     "rank)",
-     .agreement = PARKIT_OUTPUT_MEASURED},
+     .agreement = PARKIT_OUTPUT_MEASURED,
+     .headline = PARKIT_HEADLINE_VALUE},
 };
 
 static const parkit_phase_spec io_phases[] = {
@@ -517,6 +519,8 @@ static const parkit_phase_spec io_phases[] = {
 /* n = 10007 (prime) does not divide over 2, 3 or 4 ranks. */
 static const parkit_test_config io_tests[] = {{.arguments = "--n 10007"}};
 
+static const parkit_rate_unit_spec io_rate_units[] = {{.unit = "GB/s"}};
+
 const parkit_kernel parkit_kernel_io = {
     .name = "io",
     .summary = "write and read back a distributed array with parallel HDF5 "
@@ -526,6 +530,8 @@ const parkit_kernel parkit_kernel_io = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = io_outputs,
     .output_count = PARKIT_COUNT(io_outputs),
+    .rate_units = io_rate_units,
+    .rate_unit_count = PARKIT_COUNT(io_rate_units),
     .phases = io_phases,
     .phase_count = PARKIT_COUNT(io_phases),
     .tests = io_tests,

@@ -793,7 +793,8 @@ static const parkit_output_spec matmul_outputs[] = {
     {.name = "max_scaled_residual",
      .unit = "1",
      .description = "max over i of |Cx - A(Bx)|_i / (|A||B||x|)_i",
-     .agreement = PARKIT_OUTPUT_DIFFERS},
+     .agreement = PARKIT_OUTPUT_DIFFERS,
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "cx",
      .unit = "1",
      .description = "C x for the hashed test vector x",
@@ -840,6 +841,8 @@ static const parkit_test_config matmul_tests[] = {
      .arguments = "--n 211 --block 211 --microkernel portable"},
 };
 
+static const parkit_rate_unit_spec matmul_rate_units[] = {{.unit = "GFLOP/s"}};
+
 const parkit_kernel parkit_kernel_matmul = {
     .name = "matmul",
     .summary = "dense matrix multiply C = AB (SUMMA over a 2D process grid, "
@@ -849,6 +852,8 @@ const parkit_kernel parkit_kernel_matmul = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = matmul_outputs,
     .output_count = PARKIT_COUNT(matmul_outputs),
+    .rate_units = matmul_rate_units,
+    .rate_unit_count = PARKIT_COUNT(matmul_rate_units),
     .tests = matmul_tests,
     .test_count = PARKIT_COUNT(matmul_tests),
     .memcheck_arguments = "--n 64 --block 16",

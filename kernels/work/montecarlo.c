@@ -596,7 +596,8 @@ static const parkit_output_spec montecarlo_outputs[] = {
     {.name = "pi_estimate",
      .unit = "1",
      .description = "4 hits / samples",
-     .when = "estimate=pi"},
+     .when = "estimate=pi",
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "pi_standard_error",
      .unit = "1",
      .description = "4 sqrt(p (1 - p) / samples), p = pi / 4",
@@ -637,11 +638,13 @@ static const parkit_output_spec montecarlo_outputs[] = {
     {.name = "npb_relative_error_x",
      .unit = "1",
      .description = "|sum_x - NPB's| / |NPB's|",
-     .when = "estimate=ep"},
+     .when = "estimate=ep",
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "npb_relative_error_y",
      .unit = "1",
      .description = "|sum_y - NPB's| / |NPB's|",
-     .when = "estimate=ep"},
+     .when = "estimate=ep",
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "sum_x_sigmas",
      .unit = "1",
      .description = "sum_x / sqrt(accepted_pairs)",
@@ -662,6 +665,10 @@ static const parkit_test_config montecarlo_tests[] = {
     {.name = "montecarlo-pi", .arguments = "--estimate pi --samples 3000001"},
 };
 
+static const parkit_rate_unit_spec montecarlo_rate_units[] = {
+    {.unit = "Msamples/s", .when = "estimate=pi"},
+    {.unit = "Mpairs/s", .when = "estimate=ep"}};
+
 const parkit_kernel parkit_kernel_montecarlo = {
     .name = "montecarlo",
     .summary = "Monte Carlo: pi by dart throwing (Philox) or NAS EP Gaussian "
@@ -671,6 +678,8 @@ const parkit_kernel parkit_kernel_montecarlo = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = montecarlo_outputs,
     .output_count = PARKIT_COUNT(montecarlo_outputs),
+    .rate_units = montecarlo_rate_units,
+    .rate_unit_count = PARKIT_COUNT(montecarlo_rate_units),
     .tests = montecarlo_tests,
     .test_count = PARKIT_COUNT(montecarlo_tests),
     .memcheck_arguments = "--estimate pi --samples 20000",

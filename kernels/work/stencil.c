@@ -685,7 +685,8 @@ static parkit_work stencil_work(const void *opaque_state) {
 static const parkit_output_spec stencil_outputs[] = {
     {.name = "max_error",
      .unit = "1",
-     .description = "max over the grid of |u - exact|"},
+     .description = "max over the grid of |u - exact|",
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "tolerance",
      .unit = "1",
      .description = "bound on max_error: 2 x truncation estimate + rounding "
@@ -722,6 +723,8 @@ static const parkit_test_config stencil_tests[] = {
     {.arguments = "--n 41 --steps 10 --radius 2 --save"},
 };
 
+static const parkit_rate_unit_spec stencil_rate_units[] = {{.unit = "GFLOP/s"}};
+
 const parkit_kernel parkit_kernel_stencil = {
     .name = "stencil",
     .summary = "2-D heat equation, star stencil of radius r (2-D block "
@@ -731,6 +734,8 @@ const parkit_kernel parkit_kernel_stencil = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = stencil_outputs,
     .output_count = PARKIT_COUNT(stencil_outputs),
+    .rate_units = stencil_rate_units,
+    .rate_unit_count = PARKIT_COUNT(stencil_rate_units),
     .phases = stencil_phases,
     .phase_count = PARKIT_COUNT(stencil_phases),
     .tests = stencil_tests,

@@ -94,7 +94,8 @@ static const double operation_bytes[OPERATION_COUNT] = {
 static const parkit_phase_spec stream_phases[OPERATION_COUNT] = {
     STREAM_OPERATIONS(OPERATION_PHASE)};
 
-/* The outputs: four of the run, then one rate per operation. */
+/* The outputs: four of the run, then one rate per operation; triad's is
+ * the headline (STREAM's figure of merit). */
 enum { RATE_OUTPUTS = 4 };
 #define OPERATION_RATE(operation, bytes)                                       \
   {.name = #operation "_rate",                                                 \
@@ -102,7 +103,10 @@ enum { RATE_OUTPUTS = 4 };
    .description =                                                              \
        "best " #operation " bandwidth over the calls after the first "         \
        "(" #bytes " bytes per element)",                                       \
-   .agreement = PARKIT_OUTPUT_MEASURED},
+   .agreement = PARKIT_OUTPUT_MEASURED,                                        \
+   .headline = OPERATION_##operation == OPERATION_triad                        \
+                   ? PARKIT_HEADLINE_VALUE                                     \
+                   : PARKIT_HEADLINE_NONE},
 static const parkit_output_spec stream_outputs[] = {
     {.name = "array_elements",
      .unit = "elements",
@@ -372,6 +376,8 @@ static parkit_work stream_work(const void *opaque_state) {
 /* n = 100003 does not divide over 2, 3 or 4 ranks. */
 static const parkit_test_config stream_tests[] = {{.arguments = "--n 100003"}};
 
+static const parkit_rate_unit_spec stream_rate_units[] = {{.unit = "GB/s"}};
+
 const parkit_kernel parkit_kernel_stream = {
     .name = "stream",
     .summary = "STREAM-like copy, scale, add and triad bandwidth (not the "
@@ -381,6 +387,8 @@ const parkit_kernel parkit_kernel_stream = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = stream_outputs,
     .output_count = PARKIT_COUNT(stream_outputs),
+    .rate_units = stream_rate_units,
+    .rate_unit_count = PARKIT_COUNT(stream_rate_units),
     .phases = stream_phases,
     .phase_count = PARKIT_COUNT(stream_phases),
     .tests = stream_tests,

@@ -290,7 +290,8 @@ static parkit_work transpose_work(const void *opaque_state) {
 static const parkit_output_spec transpose_outputs[] = {
     {.name = "mismatches",
      .unit = "elements",
-     .description = "entries of B that differ from j n + i"},
+     .description = "entries of B that differ from j n + i",
+     .headline = PARKIT_HEADLINE_VALUE},
     {.name = "b_sum", .unit = "1", .description = "sum of all entries of B"},
     {.name = "expected_sum",
      .unit = "1",
@@ -302,6 +303,8 @@ static const parkit_test_config transpose_tests[] = {
     {.arguments = "--n 37 --tile 8"},
 };
 
+static const parkit_rate_unit_spec transpose_rate_units[] = {{.unit = "GB/s"}};
+
 const parkit_kernel parkit_kernel_transpose = {
     .name = "transpose",
     .summary = "distributed transpose B = A^T of an n x n matrix (column "
@@ -311,6 +314,8 @@ const parkit_kernel parkit_kernel_transpose = {
     .kind = PARKIT_KERNEL_WORK,
     .outputs = transpose_outputs,
     .output_count = PARKIT_COUNT(transpose_outputs),
+    .rate_units = transpose_rate_units,
+    .rate_unit_count = PARKIT_COUNT(transpose_rate_units),
     .tests = transpose_tests,
     .test_count = PARKIT_COUNT(transpose_tests),
     .memcheck_arguments = "--n 67 --tile 8",

@@ -62,10 +62,12 @@ def mpirun(ranks, *extra):
 
 
 def key_values(stdout):
-    """The fields of the one 'PARKIT key=value ...' line."""
+    """The fields of the one 'PARKIT key=value ...' line, read with the
+    analysis package's parser (its grammar: README.md)."""
+    from parkit_analysis.key_values import find_line
     lines = [l for l in stdout.splitlines() if l.startswith("PARKIT ")]
     assert len(lines) == 1, stdout
-    return dict(field.split("=", 1) for field in lines[0].split()[1:])
+    return find_line(stdout)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -106,12 +106,14 @@ static const parkit_output_spec toy_outputs[] = {
 static const parkit_phase_spec toy_phases[] = {
     {.name = "sum", .description = "the local sum"}};
 static const parkit_test_config toy_tests[] = {{.arguments = "--n 1001"}};
+static const parkit_rate_unit_spec toy_rate_units[] = {{.unit = "Mterms/s"}};
 
 const parkit_kernel parkit_kernel_toy = {
     .name = "toy", .summary = "sum of squares (a test kernel)",
     .kind = PARKIT_KERNEL_WORK, .options = toy_options,
     .option_count = OPTION_COUNT, .outputs = toy_outputs,
-    .output_count = PARKIT_COUNT(toy_outputs), .phases = toy_phases,
+    .output_count = PARKIT_COUNT(toy_outputs), .rate_units = toy_rate_units,
+    .rate_unit_count = PARKIT_COUNT(toy_rate_units), .phases = toy_phases,
     .phase_count = PARKIT_COUNT(toy_phases), .tests = toy_tests,
     .test_count = PARKIT_COUNT(toy_tests), .memcheck_arguments = "--n 100",
     .working_set = {.option = NULL}, .memory_bytes = toy_memory_bytes,
