@@ -413,7 +413,25 @@ def _read_core(f):
             raise _Refused(f"attribute '{name}' is {row[name]}; "
                            "allowed: 1 or more")
     timings = _read_timings(file, done, ranks)
+    _read_statistics(file, row)
     return row, timings
+
+
+def _read_statistics(file, row):
+    """The run's timing statistics as the runner computed them (the one
+    place they are computed), checked as parkit report checks them."""
+    for name in ("time_min", "time_median", "time_max", "imbalance"):
+        value = row[name] = _read_number(file, name, True)
+        if not (math.isfinite(value) and value >= 0):
+            raise _Refused(f"attribute '{name}' is {value:g}, not a time in "
+                           "seconds")
+    if not row["time_min"] <= row["time_median"] <= row["time_max"]:
+        raise _Refused(f"time_min {row['time_min']:g}, time_median "
+                       f"{row['time_median']:g}, time_max "
+                       f"{row['time_max']:g} are not in order")
+    if not row["imbalance"] >= 1:
+        raise _Refused(f"attribute 'imbalance' is {row['imbalance']:g}; "
+                       "allowed: 1 or more")
 
 
 # ---- what else a file holds: read when possible, never refused -------------

@@ -10,8 +10,10 @@ One row per run, grouped by kernel and problem (the kernel's parameters):
     imbalance   max / min over ranks of each rank's total timed seconds
     best        True for the best split of its group: the fastest verified
                 run among the verified runs with the most cores
-The C program and this module compute the same numbers; a test compares
-them on the same files.
+Every run's timing statistics are the runner's, read from the file (the C
+program reads the same attributes); the group's figures (speedup,
+efficiency, best) are computed alike in both, and a test compares them on
+the same files.
 """
 import numpy as np
 import pandas as pd
@@ -35,18 +37,15 @@ def split_label(row, times="×"):
             f"{int(row['threads'])}")
 
 
-def time_statistics(timings):
-    """Per file: time_median_s, time_min_s, time_max_s, imbalance from the
-    long-format timings."""
-    slowest = timings.groupby(["file", "repetition"])["seconds"].max()
-    per_run = slowest.groupby(level="file").agg(["median", "min", "max"])
-    per_run.columns = ["time_median_s", "time_min_s", "time_max_s"]
-    totals = timings.groupby(["file", "rank"])["seconds"].sum()
-    least = totals.groupby(level="file").min()
-    most = totals.groupby(level="file").max()
-    per_run["imbalance"] = np.where(least > 0, most / least.where(least > 0),
-                                    1.0)
-    return per_run
+def time_statistics(runs):
+    """Per file: time_median_s, time_min_s, time_max_s, imbalance, as the
+    runner computed them (root attributes time_median, ... of each file: the
+    one place they are computed)."""
+    per_run = runs.set_index("file")[["time_median", "time_min", "time_max",
+                                      "imbalance"]]
+    return per_run.rename(columns={"time_median": "time_median_s",
+                                   "time_min": "time_min_s",
+                                   "time_max": "time_max_s"})
 
 
 def _compare_group(group):
@@ -64,12 +63,12 @@ def _compare_group(group):
 
 def summary_table(results):
     """The summary DataFrame (columns SUMMARY_COLUMNS) of a Results."""
-    runs, timings = results.runs, results.timings
+    runs = results.runs
     if runs.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     table = runs[["kernel", "problem", "mode", "nodes", "ranks_per_node",
                   "ranks", "threads", "workers", "repetitions", "rate", "rate_unit", "verified", "file"]]
-    table = table.join(time_statistics(timings), on="file")
+    table = table.join(time_statistics(runs), on="file")
     table["spread"] = (table["time_max_s"] - table["time_min_s"]) \
         / table["time_median_s"]
     table["mode_order"] = table["mode"].map(MODE_ORDER).fillna(3)

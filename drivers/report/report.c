@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "isolated_reading.h"
+#include "report_answer.h"
 #include "report_json.h"
 #include "result_reader.h"
 
@@ -683,6 +684,11 @@ static int report(const report_settings *settings) {
       printf("\n%ld result files read, %zu skipped, %zu unfinished\n", count,
              files.results.count - (size_t)count + files.problems.count,
              files.unfinished.count);
+    /* A campaign directory of the main job: its verdict, as computed. */
+    if (settings->format == FORMAT_TABLE || settings->format == FORMAT_MARKDOWN)
+      for (int p = 0; p < settings->path_count; ++p)
+        (void)parkit_report_print_answer(stdout, settings->paths[p],
+                                         settings->format == FORMAT_MARKDOWN);
   }
   free(runs);
   found_files_free(&files);

@@ -333,15 +333,34 @@ static int read_timings(file_reader *reader, parkit_result_summary *summary) {
   if (status < 0)
     fail(reader, "cannot read dataset 'timings'");
   (void)H5Dclose(dataset);
-  int result = status < 0                                   ? -1
-               : check_timings(reader, timings, count) != 0 ? -1
-               : parkit_time_statistics_compute(
-                     timings, (int)summary->repetitions, (int)summary->ranks,
-                     &summary->times) != 0
-                   ? fail(reader, "out of memory for the timing statistics")
-                   : 0;
+  int result = status < 0 ? -1 : check_timings(reader, timings, count);
   free(timings);
   return result;
+}
+
+/* The run's timing statistics as the runner computed them (the one place
+ * they are computed; results/README.md): finite, ordered, imbalance >= 1. */
+static int read_statistics(file_reader *reader, parkit_time_statistics *times) {
+  static const char *const names[] = {"time_min", "time_median", "time_max",
+                                      "imbalance"};
+  double *values[] = {&times->min, &times->median, &times->max,
+                      &times->imbalance};
+  for (int i = 0; i < 4; ++i) {
+    if (read_number(reader, reader->file, names[i], true, values[i]) != 0)
+      return -1;
+    if (!isfinite(*values[i]) || *values[i] < 0)
+      return fail(reader, "attribute '%s' is %g, not a time in seconds",
+                  names[i], *values[i]);
+  }
+  if (!(times->min <= times->median && times->median <= times->max))
+    return fail(reader,
+                "time_min %g, time_median %g, time_max %g are not "
+                "in order",
+                times->min, times->median, times->max);
+  if (!(times->imbalance >= 1))
+    return fail(reader, "attribute 'imbalance' is %g; allowed: 1 or more",
+                times->imbalance);
+  return 0;
 }
 
 /* A run stopped by a signal (interrupted = 1) holds only the repetitions it
@@ -403,7 +422,9 @@ static int read_summary(file_reader *reader, parkit_result_summary *summary) {
                 summary->threads < 1 ? "threads" : "workers",
                 (long long)(summary->threads < 1 ? summary->threads
                                                  : summary->workers));
-  return read_timings(reader, summary);
+  if (read_timings(reader, summary) != 0)
+    return -1;
+  return read_statistics(reader, &summary->times);
 }
 
 int parkit_result_summary_read(const char *path, parkit_result_summary *summary,

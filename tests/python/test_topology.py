@@ -144,7 +144,8 @@ def lstopo_hardware(cpus, description):
 
 
 def run(arguments, description, tmp_path, launcher=None, env=None):
-    result = run_parkit(arguments + ["--out", tmp_path / "run.h5"],
+    # --replace: a test may run twice into its one file.
+    result = run_parkit(arguments + ["--out", tmp_path / "run.h5", "--replace"],
                         launcher=launcher,
                         env={**environment(description), **(env or {})})
     assert result.returncode == 0, result.stderr
