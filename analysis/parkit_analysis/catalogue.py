@@ -109,24 +109,31 @@ def outputs_table(catalogue):
     return "\n".join(lines)
 
 
+def _per_kernel_table(catalogue, header, entries, cells):
+    """A markdown table: `header` (column names), then one row per entry of
+    each kernel's list `entries`, `cells(entry)` giving the cells after the
+    kernel's name."""
+    lines = ["| kernel | " + " | ".join(header) + " |",
+             "|---" * (len(header) + 1) + "|"]
+    for kernel in catalogue["kernels"]:
+        for entry in kernel[entries]:
+            lines.append(f"| {kernel['name']} | "
+                         + " | ".join(cells(entry)) + " |")
+    return "\n".join(lines)
+
+
 def rate_units_table(catalogue):
     """The markdown table of every kernel's rate unit."""
-    lines = ["| kernel | rate unit | when |", "|---|---|---|"]
-    for kernel in catalogue["kernels"]:
-        for unit in kernel["rate_units"]:
-            lines.append(f"| {kernel['name']} | {unit['unit']} | "
-                         f"{_cell(unit['when']) or 'always'} |")
-    return "\n".join(lines)
+    return _per_kernel_table(
+        catalogue, ["rate unit", "when"], "rate_units",
+        lambda unit: [unit["unit"], _cell(unit["when"]) or "always"])
 
 
 def phases_table(catalogue):
     """The markdown table of every kernel's phases."""
-    lines = ["| kernel | phase | meaning |", "|---|---|---|"]
-    for kernel in catalogue["kernels"]:
-        for phase in kernel["phases"]:
-            lines.append(f"| {kernel['name']} | {phase['name']} | "
-                         f"{_cell(phase['description'])} |")
-    return "\n".join(lines)
+    return _per_kernel_table(
+        catalogue, ["phase", "meaning"], "phases",
+        lambda phase: [phase["name"], _cell(phase["description"])])
 
 
 def generated_text(catalogue):

@@ -44,16 +44,12 @@ static void append_option(canonical_text *canonical,
   snprintf(name, sizeof name, "--%s", option->name);
   if (!value->is_set && option->default_value == NULL)
     shown = "(not given)";
-  else if (option->type == PARKIT_OPTION_INT)
-    snprintf(text, sizeof text, "%lld", (long long)value->integer);
-  else if (option->type == PARKIT_OPTION_DOUBLE)
-    snprintf(text, sizeof text, "%.17g", value->real);
-  else if (option->type == PARKIT_OPTION_CHOICE)
-    parkit_choice_word(option->choices, value->choice, text, sizeof text);
   else if (option->type == PARKIT_OPTION_FLAG)
     shown = value->flag ? "(given)" : "(not given)";
-  else
+  else if (option->type == PARKIT_OPTION_TEXT) /* any length */
     shown = value->text ? value->text : "";
+  else
+    parkit_option_value_text(option, value, text, sizeof text);
   append_line(canonical, name, shown);
 }
 

@@ -46,25 +46,10 @@ static json_t *words(const char *text) {
   return array;
 }
 
-static const char *option_type_name(parkit_option_type type) {
-  switch (type) {
-  case PARKIT_OPTION_INT:
-    return "integer";
-  case PARKIT_OPTION_DOUBLE:
-    return "number";
-  case PARKIT_OPTION_CHOICE:
-    return "choice";
-  case PARKIT_OPTION_TEXT:
-    return "text";
-  case PARKIT_OPTION_FLAG:
-    return "flag";
-  }
-  return "unknown";
-}
-
 static int option_entry(const parkit_option *option, json_t *entry) {
   PARKIT_CALL(set(entry, "name", json_string(option->name)));
-  PARKIT_CALL(set(entry, "type", json_string(option_type_name(option->type))));
+  PARKIT_CALL(
+      set(entry, "type", json_string(parkit_option_type_name(option->type))));
   PARKIT_CALL(set(entry, "default", text_or_null(option->default_value)));
   PARKIT_CALL(set(entry, "unit", json_string(option->unit)));
   PARKIT_CALL(set(entry, "help", text_or_null(option->help)));

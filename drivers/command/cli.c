@@ -307,22 +307,6 @@ void parkit_format_command_line(const char *program, int argc, char **argv,
   }
 }
 
-static const char *type_name(parkit_option_type type) {
-  switch (type) {
-  case PARKIT_OPTION_INT:
-    return "integer";
-  case PARKIT_OPTION_DOUBLE:
-    return "number";
-  case PARKIT_OPTION_CHOICE:
-    return "choice";
-  case PARKIT_OPTION_TEXT:
-    return "text";
-  case PARKIT_OPTION_FLAG:
-    return "flag";
-  }
-  return "?";
-}
-
 static void print_option_table(FILE *stream, const parkit_option *options,
                                int count) {
   for (int i = 0; i < count; ++i) {
@@ -330,7 +314,7 @@ static void print_option_table(FILE *stream, const parkit_option *options,
     char allowed[160];
     parkit_option_describe(option, allowed, sizeof allowed);
     fprintf(stream, "  --%-13s %-8s default %-11s %s\n", option->name,
-            type_name(option->type),
+            parkit_option_type_name(option->type),
             option->default_value                ? option->default_value
             : option->type == PARKIT_OPTION_FLAG ? "off"
                                                  : "(see text)",

@@ -74,24 +74,12 @@ static void write_pair(FILE *stream, const char *key, const char *value) {
 
 static void write_option(FILE *stream, const parkit_option *option,
                          const parkit_value *value) {
-  char word[128] = "";
-  switch (option->type) {
-  case PARKIT_OPTION_INT:
-    snprintf(word, sizeof word, "%" PRId64, value->integer);
-    break;
-  case PARKIT_OPTION_DOUBLE:
-    snprintf(word, sizeof word, "%.17g", value->real);
-    break;
-  case PARKIT_OPTION_CHOICE:
-    parkit_choice_word(option->choices, value->choice, word, sizeof word);
-    break;
-  case PARKIT_OPTION_TEXT:
+  if (option->type == PARKIT_OPTION_TEXT) { /* any length, quoted */
     write_pair(stream, option->name, value->text ? value->text : "");
     return;
-  case PARKIT_OPTION_FLAG:
-    snprintf(word, sizeof word, "%d", value->flag ? 1 : 0);
-    break;
   }
+  char word[128];
+  parkit_option_value_text(option, value, word, sizeof word);
   write_pair(stream, option->name, word);
 }
 

@@ -9,24 +9,8 @@
 static void format_parameter(const parkit_option *option,
                              const parkit_value *value, char *text,
                              size_t size) {
-  char word[128] = "";
-  switch (option->type) {
-  case PARKIT_OPTION_INT:
-    snprintf(word, sizeof word, "%" PRId64, value->integer);
-    break;
-  case PARKIT_OPTION_DOUBLE:
-    snprintf(word, sizeof word, "%.17g", value->real);
-    break;
-  case PARKIT_OPTION_CHOICE:
-    parkit_choice_word(option->choices, value->choice, word, sizeof word);
-    break;
-  case PARKIT_OPTION_TEXT:
-    snprintf(word, sizeof word, "%s", value->text ? value->text : "");
-    break;
-  case PARKIT_OPTION_FLAG:
-    snprintf(word, sizeof word, "%d", value->flag ? 1 : 0);
-    break;
-  }
+  char word[128];
+  parkit_option_value_text(option, value, word, sizeof word);
   bool unit = option->unit && strcmp(option->unit, "1") != 0;
   snprintf(text, size, "%s=%s%s%s", option->name, word, unit ? " " : "",
            unit ? option->unit : "");

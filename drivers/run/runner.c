@@ -168,18 +168,29 @@ static double peak_resident_bytes(void) {
   return (double)usage.ru_maxrss * 1024.0; /* Linux reports KiB */
 }
 
+/* What the descriptor's `when` conditions of this run are evaluated
+ * against: the launch, the options and the outputs recorded. */
+static parkit_output_condition_context
+conditions_of(const parkit_kernel *kernel, const parkit_context *ctx,
+              const parkit_value *options,
+              const parkit_runner_settings *settings,
+              const parkit_run_result *result) {
+  return (parkit_output_condition_context){.kernel = kernel,
+                                           .options = options,
+                                           .ranks = ctx->size,
+                                           .threads = ctx->threads,
+                                           .nodes = settings->nodes,
+                                           .outputs = &result->outputs};
+}
+
 /* Checks that the kernel recorded exactly the outputs its table says apply
  * to this launch (kernel.h, parkit_output_spec.when). */
 static int check_outputs(const parkit_kernel *kernel, const parkit_context *ctx,
                          const parkit_value *options,
                          const parkit_runner_settings *settings,
                          const parkit_run_result *result) {
-  parkit_output_condition_context at = {.kernel = kernel,
-                                        .options = options,
-                                        .ranks = ctx->size,
-                                        .threads = ctx->threads,
-                                        .nodes = settings->nodes,
-                                        .outputs = &result->outputs};
+  parkit_output_condition_context at =
+      conditions_of(kernel, ctx, options, settings, result);
   return parkit_outputs_check_complete(&result->outputs, &at);
 }
 
@@ -192,11 +203,8 @@ static int check_rate_unit(const parkit_kernel *kernel,
                            const parkit_value *options,
                            const parkit_runner_settings *settings,
                            const parkit_run_result *result) {
-  parkit_output_condition_context at = {.kernel = kernel,
-                                        .options = options,
-                                        .ranks = ctx->size,
-                                        .threads = ctx->threads,
-                                        .nodes = settings->nodes};
+  parkit_output_condition_context at =
+      conditions_of(kernel, ctx, options, settings, result);
   const char *declared = NULL;
   for (int i = 0; i < kernel->rate_unit_count; ++i) {
     int holds = parkit_output_condition_holds(kernel->rate_units[i].when, &at);

@@ -247,3 +247,42 @@ int parkit_options_parse(int argc, char **argv, parkit_option_set *sets,
   }
   return apply_defaults(sets, set_count, message, size);
 }
+
+void parkit_option_value_text(const parkit_option *option,
+                              const parkit_value *value, char *text,
+                              size_t size) {
+  switch (option->type) {
+  case PARKIT_OPTION_INT:
+    snprintf(text, size, "%lld", (long long)value->integer);
+    return;
+  case PARKIT_OPTION_DOUBLE:
+    snprintf(text, size, "%.17g", value->real);
+    return;
+  case PARKIT_OPTION_CHOICE:
+    parkit_choice_word(option->choices, value->choice, text, size);
+    return;
+  case PARKIT_OPTION_TEXT:
+    snprintf(text, size, "%s", value->text ? value->text : "");
+    return;
+  case PARKIT_OPTION_FLAG:
+    snprintf(text, size, "%d", value->flag ? 1 : 0);
+    return;
+  }
+  snprintf(text, size, "?");
+}
+
+const char *parkit_option_type_name(parkit_option_type type) {
+  switch (type) {
+  case PARKIT_OPTION_INT:
+    return "integer";
+  case PARKIT_OPTION_DOUBLE:
+    return "number";
+  case PARKIT_OPTION_CHOICE:
+    return "choice";
+  case PARKIT_OPTION_TEXT:
+    return "text";
+  case PARKIT_OPTION_FLAG:
+    return "flag";
+  }
+  return "unknown";
+}

@@ -43,6 +43,16 @@ int parkit_option_find(const parkit_option *options, int count,
 int parkit_options_parse(int argc, char **argv, parkit_option_set *sets,
                          int set_count, char *message, size_t size);
 
+/* A parsed value as text, the one way parkit writes a value: integers in
+ * decimal, numbers with 17 significant digits (they read back to the same
+ * bits), a choice as its word, text as it is, a flag as 0 or 1. */
+void parkit_option_value_text(const parkit_option *option,
+                              const parkit_value *value, char *text,
+                              size_t size);
+
+/* "integer", "number", "choice", "text" or "flag". */
+const char *parkit_option_type_name(parkit_option_type type);
+
 /* The word at `index` in a "a|b|c" choice list, copied into `word`. */
 void parkit_choice_word(const char *choices, int index, char *word,
                         size_t size);

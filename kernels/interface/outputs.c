@@ -1,6 +1,7 @@
 #include "outputs.h"
 
 #include "check.h"
+#include "options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,36 +182,13 @@ static int condition_value(const char *name,
     if (strcmp(name, option->name) != 0)
       continue;
     const parkit_value *value = &at->options[i];
-    switch (option->type) {
-    case PARKIT_OPTION_INT:
-      *number = (double)value->integer;
-      snprintf(text, size, "%lld", (long long)value->integer);
-      return 0;
-    case PARKIT_OPTION_DOUBLE:
-      *number = value->real;
-      snprintf(text, size, "%.17g", value->real);
-      return 0;
-    case PARKIT_OPTION_FLAG:
-      *number = value->flag ? 1 : 0;
-      snprintf(text, size, "%d", value->flag ? 1 : 0);
-      return 0;
-    case PARKIT_OPTION_CHOICE: {
-      /* The choice's word: the value->choice-th of "a|b|c". */
-      const char *word = option->choices;
-      for (int k = 0; k < value->choice && word; ++k) {
-        word = strchr(word, '|');
-        word = word ? word + 1 : NULL;
-      }
-      size_t length = word ? strcspn(word, "|") : 0;
-      snprintf(text, size, "%.*s", (int)length, word ? word : "");
-      *number = (double)value->choice;
-      return 0;
-    }
-    case PARKIT_OPTION_TEXT:
-      snprintf(text, size, "%s", value->text ? value->text : "");
-      *number = 0;
-      return 0;
-    }
+    parkit_option_value_text(option, value, text, size);
+    *number = option->type == PARKIT_OPTION_INT      ? (double)value->integer
+              : option->type == PARKIT_OPTION_DOUBLE ? value->real
+              : option->type == PARKIT_OPTION_FLAG   ? (value->flag ? 1 : 0)
+              : option->type == PARKIT_OPTION_CHOICE ? (double)value->choice
+                                                     : 0;
+    return 0;
   }
   const parkit_output *output =
       at->outputs ? parkit_outputs_find(at->outputs, name) : NULL;
