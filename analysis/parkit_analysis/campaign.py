@@ -8,7 +8,12 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
   caches the job runs on), *memory* (four times that sum); kernels whose
   working set does not grow with a size run once, as *compute*. Each runs
   in every split that uses all the cores (`parkit splits`) and as the one-
-  core base case (1 rank x 1 thread).
+  core base case (1 rank x 1 thread). Two kernels also run *oversubscribed*
+  (OVERSUBSCRIBED): one that computes (montecarlo pi) and one that waits
+  (wait), with 1, 2, 4 and 8 workers per core, as threads (1 x k cores)
+  and as ranks (k cores x 1, mpirun --oversubscribe --bind-to none), to
+  show where more workers than cores help and where they hurt; wait runs
+  only so (its k = 1 splits are the full machine's).
 - Repetition length: a calibration launch per kernel and regime times one
   call of the kernel at the full machine; every timed repetition then runs
   `batch` calls so that it lasts at least --min-repetition (default 50 ms:
@@ -30,7 +35,9 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
 - Interference: every run records what else used its CPUs (foreign_load,
   waited_fraction, steal_fraction); the engine also notes which other
   processes gained CPU time during each launch. Disturbed runs are kept in
-  the record but never decide a verdict (parkit_analysis.verdict).
+  the record but never decide a verdict (parkit_analysis.verdict). An
+  oversubscribed run's workers wait for a CPU by design, so its
+  waited_fraction does not count as a disturbance.
 - Everything lands in one directory: the result files (runs/), the record
   campaign.json (design, seed, sizes, order, every run), written after each
   round so a killed campaign loses nothing finished.
@@ -61,6 +68,18 @@ DEFAULT_REPETITIONS = 5
 ASSUMED_LLC_BYTES = 32 * 2**20
 MAX_ROUNDS = 40
 REGIMES = ("cache", "memory")
+# Workers per core of the oversubscribed runs, and the kernels that run so
+# with their options: one that computes, one that waits.
+WORKERS_PER_CORE = (1, 2, 4, 8)
+OVERSUBSCRIBED = {
+    "montecarlo": ["--estimate", "pi", "--samples", str(2**24)],
+    "wait": ["--items", "256"],
+}
+# Probes that run one sweep per split, not DEFAULT_PROBE_REPETITIONS: each
+# of isolation's sweeps lasts seconds (the survivors' remaining work, an
+# MPI job's start).
+DEFAULT_PROBE_REPETITIONS = 3
+PROBE_REPETITIONS = {"isolation": (1, 0)}  # (repetitions, warm-up)
 
 
 @dataclass
@@ -80,6 +99,8 @@ class Configuration:
     batch: int = 1
     repetitions: int = DEFAULT_REPETITIONS
     warmup: int = 1
+    workers_per_core: int = 1  # ranks x threads / cores of the node
+    oversubscribe: bool = False  # more workers than cores: mpirun allows it
 
     @property
     def group(self):
@@ -147,14 +168,35 @@ def size_for(kernel, working_set_bytes):
     return growth["option"], value, working_set
 
 
-def plan(catalogue, facts, kernels=None, regimes=REGIMES):
+def oversubscribed_plan(kernel, options, cores):
+    """The oversubscribed configurations of one kernel on one node: k
+    workers per core, as threads and as ranks."""
+    configurations = []
+    for k in WORKERS_PER_CORE:
+        for mode, ranks, threads in (("threads", 1, k * cores),
+                                     ("ranks", k * cores, 1)):
+            configurations.append(Configuration(
+                name=f"{kernel} oversubscribed {mode} {ranks}x{threads}",
+                kernel=kernel, regime="oversubscribed", mode=mode,
+                ranks=ranks, threads=threads, nodes=1, align="none",
+                baseline=False, options=list(options),
+                working_set_bytes=float("nan"), workers_per_core=k,
+                oversubscribe=k > 1))
+    return configurations
+
+
+def plan(catalogue, facts, kernels=None, regimes=REGIMES,
+         oversubscription=True):
     """Every configuration: work kernels x regimes x splits (baseline
-    first)."""
+    first), then the oversubscribed runs (OVERSUBSCRIBED) unless
+    `oversubscription` is False."""
     llc = facts["llc_bytes"]
     targets = {"cache": llc / 4, "memory": 4 * llc}
     configurations = []
     for kernel in catalogue["kernels"]:
         if kernel["kind"] != "work" or (kernels and kernel["name"] not in kernels):
+            continue
+        if kernel["name"] == "wait":  # it runs oversubscribed only
             continue
         if kernel["working_set"] is None or not kernel["working_set"]["exponent"]:
             sized = [("compute", [], float("nan"))]
@@ -174,6 +216,13 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES):
                     ranks=ranks, threads=threads, nodes=split["nodes"],
                     align=split["align"], baseline=split["baseline"],
                     options=list(options), working_set_bytes=bytes_))
+    if not oversubscription:
+        return configurations
+    work = {k["name"] for k in catalogue["kernels"] if k["kind"] == "work"}
+    for kernel, options in OVERSUBSCRIBED.items():
+        if kernel in work and (not kernels or kernel in kernels):
+            configurations += oversubscribed_plan(kernel, options,
+                                                  facts["cores_per_node"])
     return configurations
 
 
@@ -181,6 +230,8 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES):
 
 def launch_command(parkit, configuration, out, mpirun=None):
     command = [parkit, "launch", "--exec", "--align", configuration.align]
+    if configuration.oversubscribe:
+        command.append("--oversubscribe")
     if mpirun:
         command += ["--mpirun", mpirun]
     return command + [
@@ -268,9 +319,10 @@ class Launcher:
 
 # ---- reading runs back ----------------------------------------------------------
 
-def run_sample(directory, run):
+def run_sample(directory, run, oversubscribed=False):
     """(median repetition seconds, disturbed, attributes) of a finished
-    run, from its file; None when it has no file."""
+    run, from its file; None when it has no file. `oversubscribed`: its
+    workers' wait for a CPU is its own doing, no disturbance."""
     import h5py
     if not run.file:
         return None
@@ -280,8 +332,8 @@ def run_sample(directory, run):
             "steal_fraction", "interference_seconds", "nodes") if k in f.attrs}
         cpus = int(sum(len(parse_cpuset(c)) for c in
                        f["nodes/cpuset"][()])) if "nodes/cpuset" in f else 1
-    return float(attributes["time_median"]), disturbed(attributes, cpus), \
-        attributes
+    return float(attributes["time_median"]), \
+        disturbed(attributes, cpus, oversubscribed), attributes
 
 
 def parse_cpuset(text):
@@ -296,11 +348,12 @@ def parse_cpuset(text):
 FOREIGN_THRESHOLD = 0.05  # of a core (foreign load) or of a worker's time
 
 
-def disturbed(attributes, cpus):
+def disturbed(attributes, cpus, oversubscribed=False):
     """Why a run cannot decide a verdict ("" when it can): a foreign load
     above FOREIGN_THRESHOLD of a core beyond what /proc/stat's tick sampling
     could invent (two ticks per CPU over the window), its workers waiting
-    for a CPU more than FOREIGN_THRESHOLD of their time, or a hypervisor
+    for a CPU more than FOREIGN_THRESHOLD of their time (unless the run is
+    `oversubscribed`: then they wait for each other), or a hypervisor
     taking more than that of the node."""
     window = float(attributes.get("interference_seconds", 0) or 0)
     reasons = []
@@ -310,7 +363,7 @@ def disturbed(attributes, cpus):
         if foreign - uncertainty > FOREIGN_THRESHOLD:
             reasons.append(f"foreign load {foreign:.2f} cores")
     waited = float(attributes.get("waited_fraction", -1))
-    if waited > FOREIGN_THRESHOLD:
+    if waited > FOREIGN_THRESHOLD and not oversubscribed:
         reasons.append(f"workers waited {100 * waited:.0f}% of the time")
     steal = float(attributes.get("steal_fraction", -1))
     if steal > FOREIGN_THRESHOLD:
@@ -454,7 +507,8 @@ class Campaign:
             run = self.launcher.run(configuration, number, position)
             self.runs.append(run)
             if run.status == 0:
-                seconds, why, _ = run_sample(self.directory, run)
+                seconds, why, _ = run_sample(self.directory, run,
+                                             configuration.oversubscribe)
                 if not why:
                     self.samples[configuration.name].append(seconds)
             done = position + 1
@@ -536,10 +590,19 @@ class Campaign:
             self.save()
         self.stop_reason = f"the most rounds ({max_rounds})"
 
+    def probe_options(self, kernel):
+        """A probe's options: its defaults, and for isolation the campaign's
+        mpirun (its MPI job is started the way this campaign's are)."""
+        if kernel == "isolation" and self.launcher.mpirun:
+            return ["--mpirun", self.launcher.mpirun]
+        return []
+
     def run_probes(self):
         """The overhead probes, once per full-machine split: their outputs
         are the measurements (each a median of its own sweeps)."""
         for kernel in self.probe_kernels:
+            repetitions, warmup = PROBE_REPETITIONS.get(
+                kernel, (DEFAULT_PROBE_REPETITIONS, 1))
             for split in self.facts["splits"]:
                 if split["baseline"] or self.launcher.stopping:
                     continue
@@ -548,8 +611,10 @@ class Campaign:
                          f"{split['threads']}", kernel=kernel, regime="probe",
                     mode=split["mode"], ranks=split["ranks"],
                     threads=split["threads"], nodes=split["nodes"],
-                    align=split["align"], baseline=False, options=[],
-                    working_set_bytes=float("nan"), repetitions=3)
+                    align=split["align"], baseline=False,
+                    options=self.probe_options(kernel),
+                    working_set_bytes=float("nan"), repetitions=repetitions,
+                    warmup=warmup)
                 self.progress.show(f"campaign: probe {configuration.name}")
                 self.probes.append(self.launcher.run(configuration, 0, 0,
                                                      out="probes"))
@@ -560,8 +625,10 @@ def main(argv):
         prog="compare_modes",
         description="Threads or processes, on this machine: every work "
                     "kernel in its cache and memory regimes, in every split "
-                    "of the cores, in interleaved rounds until the answer "
-                    "is settled or the budget spent; then the verdict.")
+                    "of the cores, a computing and a waiting kernel with 1 "
+                    "to 8 workers per core, in interleaved rounds until the "
+                    "answer is settled or the budget spent; then the "
+                    "probes, the verdict and the claims table.")
     parser.add_argument("--parkit", default=os.environ.get("PARKIT_BINARY"),
                         help="the parkit program")
     parser.add_argument("--out", help="campaign directory (default "
@@ -587,7 +654,8 @@ def main(argv):
                         "those this process may run on)")
     parser.add_argument("--quick", action="store_true",
                         help="a preview: one round of the cache regime, no "
-                        "calibration, no winners claimed (~30 s on 2 cores)")
+                        "oversubscribed runs, no calibration, no winners "
+                        "claimed (~30 s on 2 cores)")
     parser.add_argument("--mpirun", help="the mpirun program")
     arguments = parser.parse_args(argv)
     problems = []
@@ -627,7 +695,8 @@ def main(argv):
             return 2
     facts = machine_facts(arguments.parkit, arguments.cores)
     regimes = ("cache",) if arguments.quick else REGIMES
-    configurations = plan(catalogue, facts, kernels, regimes)
+    configurations = plan(catalogue, facts, kernels, regimes,
+                          oversubscription=not arguments.quick)
     if arguments.quick:
         for configuration in configurations:
             configuration.repetitions, configuration.warmup = 3, 1
