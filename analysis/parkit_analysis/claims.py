@@ -8,11 +8,16 @@ depends (and on what): the table the main job ends with.
 Every figure comes from the result files, and says where from (its
 `source`, which tests/python/test_main_job.py reads back):
   {"probe": KERNEL, "output": NAME, "at": {"output": AXIS, "value": X},
-   "files": [...]}     the median over the probe's runs (one per split) of
-                       output NAME (at the entry where output AXIS is X);
-  {"configuration": NAME, "statistic": "median_time", "files": [...]}
-                       the median over the campaign's rounds of the runs'
-                       time_median (seconds per repetition);
+   "mode": MODE, "files": [...]}
+                       the median over the probe's runs (one per split; of
+                       one mode when MODE is not None) of output NAME (at
+                       the entry where output AXIS is X; "at": None for a
+                       scalar);
+  {"configuration": NAME, "statistic": "median_time", "disturbed": D,
+   "files": [...]}     the median over the campaign's rounds of the runs'
+                       time_median (seconds per repetition); D true when no
+                       round's run decides, and these are the disturbed
+                       runs (the figure's label says so);
   {"configuration": NAME, "statistic": "throughput", "files": [...]}
                        work_items / that median (items per second);
   {"configuration": NAME, "output": NAME, "files": [...]}
@@ -76,11 +81,6 @@ def _times(ratio):
     return f"x{ratio:.3g}"
 
 
-def _percent(fraction):
-    return f"{100 * fraction:+.0f}%" if abs(fraction) >= 0.1 \
-        else f"{100 * fraction:+.1f}%"
-
-
 # ---- figures from the probes ------------------------------------------------------
 
 class Probes:
@@ -132,11 +132,9 @@ def read_output(path, output, at=None):
     return float(value[int(np.argmin(np.abs(axis - at[1])))])
 
 
-def array_of(directory, source, name):
-    """The whole array output `name` of the first file of a figure's
-    source."""
-    return np.asarray(array_outputs(os.path.join(
-        directory, source["files"][0]))[0][name], dtype=float)
+def array_of(path, name):
+    """The 1-D output `name` of the result file at `path`."""
+    return np.asarray(array_outputs(path)[0][name], dtype=float)
 
 
 # ---- figures and comparisons from the campaign's rounds ---------------------------
@@ -258,13 +256,10 @@ class Rounds:
                 "advice": result.advice}
 
 
-def _ci_text(comparison, invert=False):
-    """'x2.1 (95% CI x2.0-x2.2)' of a comparison's ratio (inverted: b/a)."""
+def _ci_text(comparison):
+    """'x2.1 (95% CI x2.0-x2.2)' of a comparison's ratio."""
     ratio, low, high = comparison["ratio"], comparison["low"], \
         comparison["high"]
-    if invert:
-        ratio = 1 / ratio
-        low, high = (1 / high, 1 / low) if low is not None else (None, None)
     if low is None:
         return f"{_times(ratio)} (no CI: {comparison['advice']})"
     return f"{_times(ratio)} (95% CI {_times(low)}-{_times(high)})"
@@ -464,7 +459,7 @@ def claim_switching(probes, threshold):
     sizes = None
     files = probes.files("context_switch")
     if files:
-        sizes = array_of(probes.directory, {"files": files},
+        sizes = array_of(os.path.join(probes.directory, files[0]),
                          "working_set_bytes")
     if sizes is None or sizes.size == 0:
         return _missing(5, claim, "context_switch probe",
