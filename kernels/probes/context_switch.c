@@ -18,12 +18,14 @@
  *                   writes the token into a pipe, reads it back and reads
  *                   its working set (lat_ctx's "overhead").
  * Per switch (us) = median round trip / 2 - handoff_overhead: the switch
- * itself plus the cache and TLB refills it causes. A round trip is timed in
- * batches of BATCH_ROUND_TRIPS; the median over the batches of a size is
- * taken, so a round trip that waited for another load does not shift it.
- * Each size runs one untimed batch first (warm caches, copied-on-write
- * pages of the child) and then batches until SIZE_BUDGET_SECONDS or
- * MAX_BATCHES, at least MIN_BATCHES.
+ * itself plus the cache and TLB refills it causes. Round trips are timed in
+ * batches of BATCH_ROUND_TRIPS, the three ways taking turns batch by batch
+ * (both partners wait, blocked, while the other way runs), so a load that
+ * comes and goes hits all three alike; each way's median over its batches
+ * is taken, so a batch that waited for another load does not shift it.
+ * Each size runs one untimed batch of each way first (warm caches,
+ * copied-on-write pages of the child) and then turns until
+ * SIZE_BUDGET_SECONDS or MAX_BATCHES, at least MIN_BATCHES.
  *
  * The CPU: the first CPU the calling thread of rank 0 may run on; its
  * affinity is narrowed to it for the sweep and restored after.
@@ -84,7 +86,7 @@ enum {
 };
 
 /* Wall-clock seconds each way and each size may take, timed batches. */
-static const double SIZE_BUDGET_SECONDS = 0.02;
+static const double SIZE_BUDGET_SECONDS = 0.06;
 
 enum { RESULT_OVERHEAD, RESULT_THREAD, RESULT_PROCESS, RESULT_COUNT };
 
@@ -98,7 +100,7 @@ typedef struct context_switch_state {
   char failure[160];  /* the first failure */
   double handoffs;    /* made in the last sweep */
   uint64_t *sets[2];  /* the two workers' working sets, max_bytes each */
-  double *samples;    /* [MAX_BATCHES] */
+  double *samples;    /* [RESULT_COUNT][MAX_BATCHES], seconds */
 } context_switch_state;
 
 static double *result(const context_switch_state *state, int which) {
@@ -197,8 +199,8 @@ static int64_t switches_so_far(void) {
   return (int64_t)usage.ru_nvcsw + (int64_t)usage.ru_nivcsw;
 }
 
-/* The measuring worker: `round_trips` hand-offs there and back, starting
- * at *token. False when a token came back wrong or a pipe failed. */
+/* The measuring worker: `count` hand-offs there and back, starting at
+ * *token. False when a token came back wrong or a pipe failed. */
 static bool round_trips(const worker_ends *ends, int64_t *token, int count) {
   for (int trip = 0; trip < count; ++trip) {
     int64_t back = 0;
@@ -211,157 +213,199 @@ static bool round_trips(const worker_ends *ends, int64_t *token, int count) {
   return true;
 }
 
-/* Times batches of round trips with a partner already listening; the
- * median seconds per round trip, or NAN when a token went wrong. Checks
- * that the measuring worker switched out once per round trip at least. */
-static double timed_round_trips(context_switch_state *state,
-                                const worker_ends *ends, int64_t bytes) {
-  int64_t token = 0;
-  if (!round_trips(ends, &token, BATCH_ROUND_TRIPS))
-    return NAN;
-  int64_t switches = switches_so_far();
-  double deadline = parkit_probe_seconds() + SIZE_BUDGET_SECONDS;
-  int batches = 0;
-  while (batches < MAX_BATCHES &&
-         (batches < MIN_BATCHES || parkit_probe_seconds() < deadline)) {
-    double started = parkit_probe_seconds();
-    if (!round_trips(ends, &token, BATCH_ROUND_TRIPS))
-      return NAN;
-    state->samples[batches++] =
-        (parkit_probe_seconds() - started) / BATCH_ROUND_TRIPS;
+/* A batch of hand-offs to oneself: write the token into one's own pipe,
+ * read it back, touch the set. False when a token went wrong. */
+static bool own_handoffs(const worker_ends *own, int count) {
+  for (int trip = 0; trip < count; ++trip) {
+    int64_t back = -2;
+    if (!write_token(own->out, trip) || !read_token(own->in, &back) ||
+        back != trip)
+      return false;
+    touch(own->set, own->bytes);
   }
-  int64_t switched = switches_so_far() - switches;
-  if (switches >= 0 && switched < (int64_t)batches * BATCH_ROUND_TRIPS)
-    note_failure(state, "the worker was not switched out once per round trip",
-                 bytes);
-  state->handoffs += (double)token; /* two hand-offs per round trip */
-  return parkit_probe_median(state->samples, batches);
+  return true;
 }
 
-/* ---- the three measurements of one working-set size --------------------- */
+/* ---- the partners ------------------------------------------------------- */
 
 typedef struct pipes {
   int there[2], back[2]; /* [0] read end, [1] write end */
 } pipes;
 
-static int open_pipes(pipes *p) {
-  p->there[0] = p->there[1] = p->back[0] = p->back[1] = -1;
-  PARKIT_CHECK(pipe(p->there) == 0 && pipe(p->back) == 0, "pipe failed: %s",
-               strerror(errno));
-  return 0;
+static void close_end(int *end) {
+  if (*end >= 0)
+    close(*end);
+  *end = -1;
 }
 
 static void close_pipes(pipes *p) {
   int *ends[] = {&p->there[0], &p->there[1], &p->back[0], &p->back[1]};
   for (int i = 0; i < 4; ++i)
-    if (*ends[i] >= 0) {
-      close(*ends[i]);
-      *ends[i] = -1;
-    }
+    close_end(ends[i]);
 }
 
-/* One batch of hand-offs to oneself; false when a token went wrong. */
-static bool own_handoffs(const int own[2], const uint64_t *set, int64_t bytes) {
-  for (int trip = 0; trip < BATCH_ROUND_TRIPS; ++trip) {
-    int64_t back = -2;
-    if (!write_token(own[1], trip) || !read_token(own[0], &back) ||
-        back != trip)
+/* The measuring worker's ends of a pair of pipes, and the partner's. */
+static worker_ends my_ends(const pipes *p, const uint64_t *set, int64_t bytes) {
+  return (worker_ends){
+      .in = p->back[0], .out = p->there[1], .set = set, .bytes = bytes};
+}
+
+static worker_ends partner_ends(const pipes *p, const uint64_t *set,
+                                int64_t bytes) {
+  return (worker_ends){
+      .in = p->there[0], .out = p->back[1], .set = set, .bytes = bytes};
+}
+
+/* One size's three ways: the own pipe, the thread's and the process's. */
+typedef struct partners {
+  pipes own, thread_pipes, process_pipes;
+  pthread_t thread;
+  bool thread_started;
+  pid_t process;
+  worker_ends partner; /* the thread's ends (it reads them) */
+} partners;
+
+/* Starts the child first, so that it holds none of the thread's pipes. */
+static int start_partners(context_switch_state *state, int64_t bytes,
+                          partners *ways) {
+  pipes *own = &ways->own, *thread = &ways->thread_pipes,
+        *process = &ways->process_pipes;
+  PARKIT_CHECK(pipe(own->there) == 0 && pipe(process->there) == 0 &&
+                   pipe(process->back) == 0,
+               "pipe failed: %s", strerror(errno));
+  worker_ends child_ends = partner_ends(process, state->sets[1], bytes);
+  ways->process = fork();
+  if (ways->process == 0) {
+    /* Only its own ends; writes its set once, so that its pages are its
+     * own, not copies shared with the parent. */
+    close(process->there[1]);
+    close(process->back[0]);
+    close(own->there[0]);
+    close(own->there[1]);
+    volatile uint64_t *words = state->sets[1];
+    for (int64_t offset = 0; offset < bytes; offset += LINE_BYTES)
+      words[offset / 8] += 1;
+    _exit(echo_tokens(&child_ends));
+  }
+  PARKIT_CHECK(ways->process > 0, "fork failed: %s", strerror(errno));
+  close_end(&process->there[0]);
+  close_end(&process->back[1]);
+  PARKIT_CHECK(pipe(thread->there) == 0 && pipe(thread->back) == 0,
+               "pipe failed: %s", strerror(errno));
+  ways->partner = partner_ends(thread, state->sets[1], bytes);
+  int code =
+      pthread_create(&ways->thread, NULL, partner_thread, &ways->partner);
+  PARKIT_CHECK(code == 0, "pthread_create failed: %s", strerror(code));
+  ways->thread_started = true;
+  return 0;
+}
+
+/* Stops both partners (STOP_TOKEN, or end of file when it cannot be
+ * written); notes a failure when either saw a wrong token. */
+static void stop_partners(context_switch_state *state, int64_t bytes,
+                          partners *ways) {
+  if (ways->thread_started) {
+    (void)write_token(ways->thread_pipes.there[1], STOP_TOKEN);
+    close_end(&ways->thread_pipes.there[1]);
+    void *status = NULL;
+    pthread_join(ways->thread, &status);
+    if (status == NULL || *(int *)status != 0)
+      note_failure(state, "a token between threads came back wrong", bytes);
+  }
+  if (ways->process > 0) {
+    (void)write_token(ways->process_pipes.there[1], STOP_TOKEN);
+    close_end(&ways->process_pipes.there[1]);
+    int status = 0;
+    while (waitpid(ways->process, &status, 0) < 0 && errno == EINTR)
+      continue;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      note_failure(state, "a token between processes came back wrong", bytes);
+  }
+  close_pipes(&ways->own);
+  close_pipes(&ways->thread_pipes);
+  close_pipes(&ways->process_pipes);
+}
+
+/* ---- one working-set size ----------------------------------------------- */
+
+/* One batch of each way in turn; seconds per round trip into the
+ * samples' row `batch`. False when a token went wrong. */
+static bool one_turn(context_switch_state *state, const worker_ends ends[3],
+                     int64_t tokens[3], int batch) {
+  for (int way = 0; way < RESULT_COUNT; ++way) {
+    double started = parkit_probe_seconds();
+    bool fine = way == RESULT_OVERHEAD
+                    ? own_handoffs(&ends[way], BATCH_ROUND_TRIPS)
+                    : round_trips(&ends[way], &tokens[way], BATCH_ROUND_TRIPS);
+    if (!fine)
       return false;
-    touch(set, bytes);
+    if (batch >= 0)
+      state->samples[way * MAX_BATCHES + batch] =
+          (parkit_probe_seconds() - started) / BATCH_ROUND_TRIPS;
   }
   return true;
 }
 
-/* Seconds of a hand-off without a switch: write the token into one's own
- * pipe, read it back, touch the set. One untimed batch, then timed ones. */
-static int handoff_overhead(context_switch_state *state, int64_t bytes,
-                            double *seconds) {
-  int own[2];
-  PARKIT_CHECK(pipe(own) == 0, "pipe failed: %s", strerror(errno));
-  bool fine = own_handoffs(own, state->sets[0], bytes);
-  int batches = 0;
+/* The three ways at one working-set size, with both partners listening:
+ * the median seconds of a hand-off without a switch and of a round trip
+ * with each partner. Checks that the measuring worker switched out once
+ * per round trip with a partner at least. */
+static int measure_ways(context_switch_state *state, const partners *ways,
+                        int64_t bytes, double medians[RESULT_COUNT]) {
+  const worker_ends ends[RESULT_COUNT] = {
+      [RESULT_OVERHEAD] = {.in = ways->own.there[0],
+                           .out = ways->own.there[1],
+                           .set = state->sets[0],
+                           .bytes = bytes},
+      [RESULT_THREAD] = my_ends(&ways->thread_pipes, state->sets[0], bytes),
+      [RESULT_PROCESS] = my_ends(&ways->process_pipes, state->sets[0], bytes),
+  };
+  int64_t tokens[RESULT_COUNT] = {0, 0, 0};
+  PARKIT_CHECK(one_turn(state, ends, tokens, -1),
+               "a token did not come back (working set %lld B)",
+               (long long)bytes);
+  int64_t switches = switches_so_far();
   double deadline = parkit_probe_seconds() + SIZE_BUDGET_SECONDS;
-  while (fine && batches < MAX_BATCHES &&
+  int batches = 0;
+  while (batches < MAX_BATCHES &&
          (batches < MIN_BATCHES || parkit_probe_seconds() < deadline)) {
-    double started = parkit_probe_seconds();
-    fine = own_handoffs(own, state->sets[0], bytes);
-    state->samples[batches++] =
-        (parkit_probe_seconds() - started) / BATCH_ROUND_TRIPS;
+    PARKIT_CHECK(one_turn(state, ends, tokens, batches),
+                 "a token did not come back (working set %lld B)",
+                 (long long)bytes);
+    ++batches;
   }
-  close(own[0]);
-  close(own[1]);
-  PARKIT_CHECK(fine, "a token written into a pipe did not come back");
-  *seconds = parkit_probe_median(state->samples, batches);
+  int64_t switched = switches_so_far() - switches;
+  if (switches >= 0 && switched < 2 * (int64_t)batches * BATCH_ROUND_TRIPS)
+    note_failure(state, "the worker was not switched out once per round trip",
+                 bytes);
+  for (int way = 0; way < RESULT_COUNT; ++way)
+    medians[way] =
+        parkit_probe_median(state->samples + way * MAX_BATCHES, batches);
+  /* Two hand-offs per round trip with a partner. */
+  state->handoffs += (double)(tokens[RESULT_THREAD] + tokens[RESULT_PROCESS]);
   return 0;
 }
 
-/* Round trips with a partner thread; median seconds per round trip. */
-static int thread_round_trip(context_switch_state *state, int64_t bytes,
-                             double *seconds) {
-  pipes p;
-  PARKIT_CALL(open_pipes(&p));
-  worker_ends mine = {.in = p.back[0],
-                      .out = p.there[1],
-                      .set = state->sets[0],
-                      .bytes = bytes};
-  worker_ends partner = {.in = p.there[0],
-                         .out = p.back[1],
-                         .set = state->sets[1],
-                         .bytes = bytes};
-  pthread_t thread;
-  int code = pthread_create(&thread, NULL, partner_thread, &partner);
-  if (code != 0) {
-    close_pipes(&p);
-    PARKIT_CHECK(false, "pthread_create failed: %s", strerror(code));
-  }
-  *seconds = timed_round_trips(state, &mine, bytes);
-  /* STOP_TOKEN, or end of file if it cannot be written: the partner
-   * leaves either way (with a failure status in the second case). */
-  (void)write_token(p.there[1], STOP_TOKEN);
-  close(p.there[1]);
-  p.there[1] = -1;
-  void *status = NULL;
-  pthread_join(thread, &status);
-  close_pipes(&p);
-  if (isnan(*seconds) || status == NULL || *(int *)status != 0)
-    note_failure(state, "a token between threads came back wrong", bytes);
-  return 0;
-}
-
-/* Round trips with a child process; median seconds per round trip. */
-static int process_round_trip(context_switch_state *state, int64_t bytes,
-                              double *seconds) {
-  pipes p;
-  PARKIT_CALL(open_pipes(&p));
-  worker_ends mine = {.in = p.back[0],
-                      .out = p.there[1],
-                      .set = state->sets[0],
-                      .bytes = bytes};
-  worker_ends partner = {.in = p.there[0],
-                         .out = p.back[1],
-                         .set = state->sets[1],
-                         .bytes = bytes};
-  pid_t child = fork();
-  if (child == 0) {
-    /* Writes its set once, so its pages are its own, not the parent's. */
-    volatile uint64_t *words = state->sets[1];
-    for (int64_t offset = 0; offset < bytes; offset += LINE_BYTES)
-      words[offset / 8] += 1;
-    _exit(echo_tokens(&partner));
-  }
-  int fork_errno = errno;
-  if (child < 0) {
-    close_pipes(&p);
-    PARKIT_CHECK(false, "fork failed: %s", strerror(fork_errno));
-  }
-  *seconds = timed_round_trips(state, &mine, bytes);
-  (void)write_token(p.there[1], STOP_TOKEN); /* else end of file stops it */
-  close_pipes(&p);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-    continue;
-  if (isnan(*seconds) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    note_failure(state, "a token between processes came back wrong", bytes);
+static int measure_size(context_switch_state *state, int size) {
+  const int64_t bytes = state->set_bytes[size];
+  partners ways = {.own = {{-1, -1}, {-1, -1}},
+                   .thread_pipes = {{-1, -1}, {-1, -1}},
+                   .process_pipes = {{-1, -1}, {-1, -1}},
+                   .process = -1};
+  double medians[RESULT_COUNT] = {0};
+  int measured = start_partners(state, bytes, &ways);
+  if (measured == 0)
+    measured = measure_ways(state, &ways, bytes, medians);
+  stop_partners(state, bytes, &ways);
+  if (measured != 0)
+    return -1;
+  /* Per switch: half a round trip less one hand-off without a switch. */
+  double overhead = medians[RESULT_OVERHEAD];
+  result(state, RESULT_OVERHEAD)[size] = 1e6 * overhead;
+  result(state, RESULT_THREAD)[size] =
+      1e6 * (medians[RESULT_THREAD] / 2 - overhead);
+  result(state, RESULT_PROCESS)[size] =
+      1e6 * (medians[RESULT_PROCESS] / 2 - overhead);
   return 0;
 }
 
@@ -388,17 +432,8 @@ static int pin_to_one_cpu(cpu_set_t *saved, int64_t *cpu) {
 }
 
 static int measure_sizes(context_switch_state *state) {
-  for (int size = 0; size < state->sizes; ++size) {
-    int64_t bytes = state->set_bytes[size];
-    double overhead = 0, thread = 0, process = 0;
-    PARKIT_CALL(handoff_overhead(state, bytes, &overhead));
-    PARKIT_CALL(thread_round_trip(state, bytes, &thread));
-    PARKIT_CALL(process_round_trip(state, bytes, &process));
-    /* Per switch: half a round trip less one hand-off without a switch. */
-    result(state, RESULT_OVERHEAD)[size] = 1e6 * overhead;
-    result(state, RESULT_THREAD)[size] = 1e6 * (thread / 2 - overhead);
-    result(state, RESULT_PROCESS)[size] = 1e6 * (process / 2 - overhead);
-  }
+  for (int size = 0; size < state->sizes; ++size)
+    PARKIT_CALL(measure_size(state, size));
   return 0;
 }
 
@@ -460,7 +495,7 @@ static int setup_state(context_switch_state *state,
   if (context->rank != 0)
     return 0;
   int64_t words = max / 8 + 1;
-  PARKIT_ALLOCATE(state->samples, MAX_BATCHES);
+  PARKIT_ALLOCATE(state->samples, RESULT_COUNT * MAX_BATCHES);
   for (int worker = 0; worker < 2; ++worker) {
     PARKIT_ALLOCATE(state->sets[worker], words);
     for (int64_t i = 0; i < words; ++i)
@@ -489,7 +524,9 @@ static double context_switch_memory_bytes(const parkit_context *context,
   int sizes = working_sets(options[OPTION_MAX_BYTES].integer, NULL);
   return sizeof(context_switch_state) +
          (double)sizes * (RESULT_COUNT + 1) * sizeof(double) +
-         (context->rank == 0 ? 2.0 * (max + 8) + MAX_BATCHES * 8.0 : 0.0);
+         (context->rank == 0
+              ? 2.0 * (max + 8) + RESULT_COUNT * MAX_BATCHES * 8.0
+              : 0.0);
 }
 
 /* ---- verify -------------------------------------------------------------- */
