@@ -265,6 +265,15 @@ def _ci_text(comparison):
     return f"{_times(ratio)} (95% CI {_times(low)}-{_times(high)})"
 
 
+def _versus_text(comparison, a, b):
+    """'a take x0.97 (95% CI ...) the time of b (equivalent)', or that no
+    round decides."""
+    if comparison is None:
+        return f"{a} vs {b}: no round measured both without disturbance"
+    return (f"{a} take {_ci_text(comparison)} the time of {b} "
+            f"({comparison['outcome']})")
+
+
 def _decided(*comparisons):
     return all(c is not None and c["outcome"] != Outcome.INCONCLUSIVE.value
                for c in comparisons)
@@ -423,9 +432,10 @@ def claim_parallelism(rounds):
         speedup_ranks = rounds.comparison(base["name"], ranks["name"])
         versus = rounds.comparison(threads["name"], ranks["name"])
         comparisons += [speedup_threads, speedup_ranks, versus]
-        if not _decided(speedup_threads, speedup_ranks, versus):
+        # The speedups decide; threads vs ranks is told, decided or not.
+        if not _decided(speedup_threads, speedup_ranks):
             undecided.append(f"{kernel}: " + _undecided_because(
-                speedup_threads, speedup_ranks, versus))
+                speedup_threads, speedup_ranks))
             continue
         findings.append((kernel, _gain(speedup_threads) == "more",
                          _gain(speedup_ranks) == "more", speedup_threads,
@@ -436,8 +446,9 @@ def claim_parallelism(rounds):
     if not findings:
         return _row(4, claim, "campaign rounds", figures, UNDECIDED,
                     "; ".join(undecided), comparisons)
-    parts = [f"{k}: speedup threads {_ci_text(st)}, ranks {_ci_text(sr)}"
-             for k, _, _, st, sr, _ in findings]
+    parts = [f"{k}: speedup over 1 core as threads {_ci_text(st)}, as ranks "
+             f"{_ci_text(sr)}; {_versus_text(v, 'threads', 'ranks')}"
+             for k, _, _, st, sr, v in findings]
     ranks_parallel = all(f[2] for f in findings)
     threads_parallel = all(f[1] for f in findings)
     if ranks_parallel and threads_parallel:
@@ -522,8 +533,8 @@ def claim_waiting(rounds):
                     _undecided_because(*comparisons), comparisons)
     gains = (f"{top} workers per core raise the throughput "
              f"{_ci_text(gain_threads)} as threads, {_ci_text(gain_ranks)} "
-             f"as ranks; threads vs ranks at {top}: time "
-             f"{_ci_text(versus)} ({versus['outcome']})")
+             f"as ranks; at {top} per core "
+             f"{_versus_text(versus, 'threads', 'ranks')}")
     if _gain(gain_threads) != "more":
         outcome, because = NOT_HELD, "more threads than cores did not help: " \
             + gains
@@ -559,30 +570,43 @@ def claim_overloading(rounds):
     if len(effects) < 4:
         return _missing(7, claim, "montecarlo and wait, oversubscribed",
                         "montecarlo and wait with 1 and more workers per core")
-    if not _decided(*comparisons):
-        return _row(7, claim, "montecarlo and wait, oversubscribed", figures,
-                    UNDECIDED, _undecided_because(*comparisons), comparisons)
+    # time(top per core) / time(1 per core): 'slower' hurts, 'faster' helps.
+    outcomes = {key: (c["outcome"] if c else Outcome.INCONCLUSIVE.value)
+                for key, c in effects.items()}
+    hurts = any(outcomes[("computing", m)] == Outcome.SLOWER.value
+                for m in ("threads", "ranks"))
+    helps = any(outcomes[("waiting", m)] == Outcome.FASTER.value
+                for m in ("threads", "ranks"))
+    computing_decided = all(outcomes[("computing", m)] !=
+                            Outcome.INCONCLUSIVE.value
+                            for m in ("threads", "ranks"))
+    waiting_decided = all(outcomes[("waiting", m)] !=
+                          Outcome.INCONCLUSIVE.value
+                          for m in ("threads", "ranks"))
 
     def effect(doing):
         texts = []
         for mode in ("threads", "ranks"):
             c = effects[(doing, mode)]
-            texts.append(f"{mode} time {_ci_text(c)}")
+            texts.append(f"{mode} take {_ci_text(c)} the time "
+                         f"({c['outcome']})" if c else
+                         f"{mode}: no round measured it without disturbance")
         return f"{doing}: " + ", ".join(texts)
-    hurts = [effects[("computing", m)]["outcome"] == Outcome.SLOWER.value
-             for m in ("threads", "ranks")]
-    helps = [effects[("waiting", m)]["outcome"] == Outcome.FASTER.value
-             for m in ("threads", "ranks")]
     detail = (f"{top} workers per core against 1: {effect('computing')}; "
               f"{effect('waiting')}")
-    if any(hurts) and any(helps):
+    if hurts and helps:
         outcome, because = DEPENDS, "on whether the workers compute or " \
             f"wait: {detail}"
-    elif any(hurts):
+    elif hurts and waiting_decided:
         outcome, because = HELD, detail
-    else:
+    elif helps and computing_decided:
         outcome, because = NOT_HELD, "no slowdown beyond the threshold: " + \
             detail
+    elif computing_decided and waiting_decided:
+        outcome, because = NOT_HELD, "neither hurt nor helped beyond the " \
+            f"threshold: {detail}"
+    else:
+        outcome, because = UNDECIDED, _undecided_because(*effects.values())
     return _row(7, claim, "montecarlo and wait, oversubscribed", figures,
                 outcome, because, comparisons)
 

@@ -14,18 +14,20 @@
  * throughput is W / (L + c) items/s until the cores saturate at about
  * cores / c; latency_bound_rate records W / L, the bound without CPU work.
  *
- * The responder stands for the disk or the server: one POSIX thread per
- * rank (not an OpenMP thread; it never calls MPI), started in setup and
- * stopped in teardown. Worker t of a rank (its OpenMP thread t) owns
- * channel t: a Unix datagram socket pair and a timerfd. A worker sends the
- * item's index and blocks in recv(); the responder, woken by epoll, arms
- * the channel's timerfd with the latency (one-shot, relative: the kernel's
- * timer does the waiting, nobody reads a clock) and, when it fires, sends
- * back the index and the item's payload: the first two words of
- * Philox4x32-10 at counter (index, 0, 0, 0) under the responder's key.
- * With --latency 0 it answers at once. A worker has one request in flight;
- * its recv() gives up after the latency plus RECEIVE_TIMEOUT_SECONDS, so a
- * lost answer is an error, not a hang.
+ * The responders stand for the disk or the server, which serves every
+ * waiting request at once: worker t of a rank (its OpenMP thread t) has a
+ * responder of its own, a POSIX thread (not an OpenMP thread; it never
+ * calls MPI) started in setup and stopped in teardown, and a Unix
+ * sequenced-packet socket pair between them. A worker sends the item's
+ * index and blocks in recv(); its responder, blocked in recv() on the
+ * other end, sleeps the latency (nanosleep: the kernel's timer does the
+ * waiting, nobody reads a clock) and sends back the index and the item's
+ * payload: the first two words of Philox4x32-10 at counter (index, 0, 0,
+ * 0) under the responder's key. With --latency 0 it answers at once. So
+ * threads and ranks wait alike: a responder per worker, whatever the
+ * split. A worker has one request in flight; its recv() gives up after
+ * the latency plus RECEIVE_TIMEOUT_SECONDS, so a lost answer is an error,
+ * not a hang. A responder leaves when its worker's end is closed.
  *
  * CPU work on an answer: C rounds of Philox4x32-10 under the workers' key,
  * each taking the previous output as its counter, starting from the
@@ -57,11 +59,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -77,7 +77,7 @@ enum {
   RECEIVE_TIMEOUT_SECONDS = 30,
   /* Descriptors a rank keeps free for MPI, HDF5 and the result file. */
   RESERVED_DESCRIPTORS = 64,
-  DESCRIPTORS_PER_WORKER = 3, /* two socket ends and a timerfd */
+  DESCRIPTORS_PER_WORKER = 2, /* the two ends of its socket pair */
 };
 
 static const parkit_option wait_options[OPTION_COUNT] = {
@@ -129,20 +129,24 @@ typedef struct answer {
   uint64_t payload;
 } answer;
 
-/* One worker's connection to the responder. */
-typedef struct channel {
-  int worker_end;    /* the worker sends and receives here */
-  int responder_end; /* the responder's side of the pair */
-  int timer;         /* timerfd: fires when the answer is due */
-  request pending;   /* the responder's copy of the request in flight */
-} channel;
-
 /* A worker's tally of one repetition. */
 typedef struct tally {
   int64_t answered, wrong;
   uint64_t checksum;
   int error; /* errno of a failed send or recv; 0 none */
 } tally;
+
+struct wait_state;
+
+/* One worker's connection to its responder. */
+typedef struct channel {
+  int worker_end;    /* the worker sends and receives here */
+  int responder_end; /* the responder's side of the pair */
+  pthread_t responder;
+  bool responder_started;
+  atomic_int responder_error; /* errno of the responder's failure; 0 */
+  const struct wait_state *state;
+} channel;
 
 typedef struct wait_state {
   parkit_context context;
@@ -152,10 +156,6 @@ typedef struct wait_state {
   int workers;            /* this rank's: ctx->threads */
   channel *channels;      /* [workers] */
   tally *tallies;         /* [workers] */
-  int epoll, stop;        /* the responder's epoll and stop eventfd */
-  pthread_t responder;
-  bool responder_started;
-  atomic_int responder_error; /* errno of the responder's first failure */
   /* Over all ranks, after run(). */
   int64_t answered, wrong;
   uint64_t checksum;
@@ -180,69 +180,41 @@ static uint64_t compute_on(uint64_t payload, int64_t blocks) {
   return (uint64_t)words[0] | (uint64_t)words[1] << 32;
 }
 
-/* ---- the responder --------------------------------------------------------
+/* ---- the responders --------------------------------------------------------
  */
 
-/* epoll data: the channel index times 2, plus 1 for its timer; STOP_EVENT
- * for the stop eventfd. */
-#define STOP_EVENT UINT64_MAX
-
-static int send_answer(wait_state *state, channel *line) {
-  answer reply = {.item = line->pending.item,
-                  .payload = payload_of(line->pending.item)};
-  if (reply.item == state->perturbed_item)
-    reply.payload ^= 1;
-  ssize_t sent = send(line->responder_end, &reply, sizeof reply, MSG_NOSIGNAL);
-  return sent == (ssize_t)sizeof reply ? 0 : errno ? errno : EIO;
+static void sleep_microseconds(int64_t microseconds) {
+  struct timespec left = {.tv_sec = microseconds / 1000000,
+                          .tv_nsec = microseconds % 1000000 * 1000};
+  while (nanosleep(&left, &left) != 0 && errno == EINTR)
+    continue;
 }
 
-static int take_request(wait_state *state, channel *line) {
-  ssize_t got = recv(line->responder_end, &line->pending, sizeof line->pending,
-                     MSG_DONTWAIT);
-  if (got < 0 && (errno == EAGAIN || errno == EINTR))
-    return 0;
-  if (got != (ssize_t)sizeof line->pending)
-    return got < 0 ? errno : EPROTO;
-  if (state->latency_us == 0)
-    return send_answer(state, line);
-  struct itimerspec due = {
-      .it_value = {.tv_sec = state->latency_us / 1000000,
-                   .tv_nsec = state->latency_us % 1000000 * 1000}};
-  return timerfd_settime(line->timer, 0, &due, NULL) == 0 ? 0 : errno;
-}
-
-static int answer_when_due(wait_state *state, channel *line) {
-  uint64_t expirations = 0;
-  ssize_t got = read(line->timer, &expirations, sizeof expirations);
-  if (got < 0 && (errno == EAGAIN || errno == EINTR))
-    return 0;
-  if (got != (ssize_t)sizeof expirations)
-    return got < 0 ? errno : EPROTO;
-  return send_answer(state, line);
-}
-
+/* A responder's life: answer each request after the latency, until the
+ * worker's end is closed (recv returns 0). */
 static void *responder_main(void *opaque) {
-  wait_state *state = opaque;
-  struct epoll_event events[64];
+  channel *line = opaque;
+  const wait_state *state = line->state;
   for (;;) {
-    int ready = epoll_wait(state->epoll, events, 64, -1);
-    if (ready < 0 && errno == EINTR)
+    request asked;
+    ssize_t got = recv(line->responder_end, &asked, sizeof asked, 0);
+    if (got < 0 && errno == EINTR)
       continue;
-    if (ready < 0) {
-      atomic_store(&state->responder_error, errno);
+    if (got == 0)
+      return NULL;
+    if (got != (ssize_t)sizeof asked) {
+      atomic_store(&line->responder_error, got < 0 ? errno : EPROTO);
       return NULL;
     }
-    for (int i = 0; i < ready; ++i) {
-      uint64_t key = events[i].data.u64;
-      if (key == STOP_EVENT)
-        return NULL;
-      channel *line = &state->channels[key / 2];
-      int failure =
-          key % 2 ? answer_when_due(state, line) : take_request(state, line);
-      if (failure != 0) {
-        int none = 0;
-        atomic_compare_exchange_strong(&state->responder_error, &none, failure);
-      }
+    if (state->latency_us > 0)
+      sleep_microseconds(state->latency_us);
+    answer reply = {.item = asked.item, .payload = payload_of(asked.item)};
+    if (reply.item == state->perturbed_item)
+      reply.payload ^= 1;
+    if (send(line->responder_end, &reply, sizeof reply, MSG_NOSIGNAL) !=
+        (ssize_t)sizeof reply) {
+      atomic_store(&line->responder_error, errno ? errno : EIO);
+      return NULL;
     }
   }
 }
@@ -306,9 +278,11 @@ static int wait_run(void *opaque) {
     counts[1] += count->wrong;
     checksum += count->checksum;
   }
-  int responder_error = atomic_load(&state->responder_error);
-  PARKIT_CHECK(responder_error == 0, "the responder failed: %s",
-               strerror(responder_error));
+  for (int worker = 0; worker < state->workers; ++worker) {
+    int failure = atomic_load(&state->channels[worker].responder_error);
+    PARKIT_CHECK(failure == 0, "the responder of worker %d failed: %s", worker,
+                 strerror(failure));
+  }
   PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM,
                                 context->comm));
   PARKIT_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, &checksum, 1, MPI_UINT64_T,
@@ -326,33 +300,19 @@ static void wait_teardown(void *opaque) {
   wait_state *state = opaque;
   if (state == NULL)
     return;
-  if (state->responder_started) {
-    uint64_t one = 1;
-    /* The responder wakes on the eventfd; join waits for it. */
-    if (write(state->stop, &one, sizeof one) == (ssize_t)sizeof one)
-      pthread_join(state->responder, NULL);
-  }
   for (int worker = 0; state->channels && worker < state->workers; ++worker) {
     channel *line = &state->channels[worker];
-    int descriptors[] = {line->worker_end, line->responder_end, line->timer};
-    for (int i = 0; i < 3; ++i)
-      if (descriptors[i] >= 0)
-        close(descriptors[i]);
+    /* Closing the worker's end ends its responder's recv(). */
+    if (line->worker_end >= 0)
+      close(line->worker_end);
+    if (line->responder_started)
+      pthread_join(line->responder, NULL);
+    if (line->responder_end >= 0)
+      close(line->responder_end);
   }
-  if (state->epoll >= 0)
-    close(state->epoll);
-  if (state->stop >= 0)
-    close(state->stop);
   free(state->channels);
   free(state->tallies);
   free(state);
-}
-
-static int watch(wait_state *state, int descriptor, uint64_t key) {
-  struct epoll_event event = {.events = EPOLLIN, .data.u64 = key};
-  PARKIT_CHECK(epoll_ctl(state->epoll, EPOLL_CTL_ADD, descriptor, &event) == 0,
-               "epoll_ctl failed: %s", strerror(errno));
-  return 0;
 }
 
 static int open_channel(wait_state *state, int worker) {
@@ -362,8 +322,6 @@ static int open_channel(wait_state *state, int worker) {
                "socketpair failed: %s", strerror(errno));
   line->worker_end = pair[0];
   line->responder_end = pair[1];
-  line->timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  PARKIT_CHECK(line->timer >= 0, "timerfd_create failed: %s", strerror(errno));
   /* An answer later than this is lost: recv fails instead of hanging. */
   int64_t patience =
       state->latency_us + INT64_C(1000000) * RECEIVE_TIMEOUT_SECONDS;
@@ -372,8 +330,11 @@ static int open_channel(wait_state *state, int worker) {
   PARKIT_CHECK(setsockopt(line->worker_end, SOL_SOCKET, SO_RCVTIMEO, &timeout,
                           sizeof timeout) == 0,
                "setsockopt(SO_RCVTIMEO) failed: %s", strerror(errno));
-  PARKIT_CALL(watch(state, line->responder_end, 2 * (uint64_t)worker));
-  PARKIT_CALL(watch(state, line->timer, 2 * (uint64_t)worker + 1));
+  line->state = state;
+  int code = pthread_create(&line->responder, NULL, responder_main, line);
+  PARKIT_CHECK(code == 0, "cannot start responder %d: %s", worker,
+               strerror(code));
+  line->responder_started = true;
   return 0;
 }
 
@@ -388,20 +349,12 @@ static int setup_state(wait_state *state, const parkit_context *context,
       parkit_balanced_part(state->items, context->size, context->rank);
   PARKIT_ALLOCATE(state->channels, state->workers);
   PARKIT_ALLOCATE(state->tallies, state->workers);
-  for (int worker = 0; worker < state->workers; ++worker)
-    state->channels[worker] =
-        (channel){.worker_end = -1, .responder_end = -1, .timer = -1};
-  state->epoll = epoll_create1(EPOLL_CLOEXEC);
-  PARKIT_CHECK(state->epoll >= 0, "epoll_create1 failed: %s", strerror(errno));
-  state->stop = eventfd(0, EFD_CLOEXEC);
-  PARKIT_CHECK(state->stop >= 0, "eventfd failed: %s", strerror(errno));
-  PARKIT_CALL(watch(state, state->stop, STOP_EVENT));
+  for (int worker = 0; worker < state->workers; ++worker) {
+    state->channels[worker] = (channel){.worker_end = -1, .responder_end = -1};
+    atomic_init(&state->channels[worker].responder_error, 0);
+  }
   for (int worker = 0; worker < state->workers; ++worker)
     PARKIT_CALL(open_channel(state, worker));
-  int code = pthread_create(&state->responder, NULL, responder_main, state);
-  PARKIT_CHECK(code == 0, "cannot start the responder thread: %s",
-               strerror(code));
-  state->responder_started = true;
   return 0;
 }
 
@@ -413,8 +366,6 @@ static int wait_setup(const parkit_context *context,
   memset(state, 0, sizeof *state);
   state->context = *context;
   state->workers = context->threads;
-  state->epoll = state->stop = -1;
-  atomic_init(&state->responder_error, 0);
   if (setup_state(state, context, options) != 0) {
     wait_teardown(state);
     return -1;

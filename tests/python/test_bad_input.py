@@ -171,8 +171,9 @@ def test_bad_input_is_refused(tmp_path, arguments, ranks, environment,
 
 
 def test_wait_refuses_more_threads_than_it_can_open_sockets_for(tmp_path):
-    """Each wait worker needs 3 file descriptors: with ulimit -n 256, 100
-    threads (364 with the reserve) are refused before any work."""
+    """Each wait worker needs 2 file descriptors (its socket pair): with
+    ulimit -n 256, 100 threads (264 with the reserve of 64) are refused
+    before any work."""
     limited = ["prlimit", "--nofile=256:256", BINARY]
     result = subprocess.run(
         limited + ["threads", "wait", "--threads", "100"],
@@ -181,7 +182,7 @@ def test_wait_refuses_more_threads_than_it_can_open_sockets_for(tmp_path):
     ours = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
     assert len(ours) == 1, result.stderr
     assert "--threads 100" in ours[0] and "ulimit -n 256" in ours[0] and \
-        "at most 64 threads" in ours[0], ours[0]
+        "at most 96 threads" in ours[0], ours[0]
     assert not os.listdir(tmp_path)
 
 
