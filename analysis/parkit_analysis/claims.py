@@ -35,6 +35,7 @@ runs) and "not measured" (the kernel or probe did not run).
 """
 import math
 import os
+import textwrap
 
 import numpy as np
 
@@ -70,7 +71,8 @@ def figure_text(figure):
                 return f"{value / size:.3g} {name}"
         return f"{value:.0f} B"
     if unit == "items/s":
-        return f"{value:.4g} items/s"
+        return f"{value:.0f} items/s" if value >= 100 else \
+            f"{value:.3g} items/s"
     if unit == "GB/s":
         return f"{value:.3g} GB/s"
     return f"{value:g}" + ("" if unit in ("1", "") else f" {unit}")
@@ -130,6 +132,13 @@ def read_output(path, output, at=None):
             return float(value) if value.ndim == 0 else None
         axis = np.asarray(f[f"outputs/{at[0]}"][()], dtype=float)
     return float(value[int(np.argmin(np.abs(axis - at[1])))])
+
+
+def read_attribute(path, name):
+    """Root attribute `name` of the result file at `path`."""
+    import h5py
+    with h5py.File(path, "r", locking=False) as f:
+        return f.attrs[name]
 
 
 def array_of(path, name):
@@ -674,11 +683,15 @@ def claim_sharing(probes, threshold):
         private = probes.figure(f"{workers}: add in a register, one "
                                 "reduction", "sharing", f"{kind}_private",
                                 "ns")
-        lost = probes.figure(f"{workers}: updates lost racing", "sharing",
+        lost = probes.figure(f"{workers}: lost racing", "sharing",
                              f"{kind}_lost_updates", "updates")
         if None in (shared, false, padded, private, lost):
             continue
         figures += [shared, false, padded, private, lost]
+        first = os.path.join(probes.directory, lost["source"]["files"][0])
+        racing = int(read_attribute(first, "updates")) * int(
+            read_attribute(first, "threads") if kind == "thread"
+            else read_output(first, "node_ranks"))
         sharing = shared["value"] / padded["value"]
         falsely = false["value"] / padded["value"]
         contended.append(_probe_order(sharing, threshold) == "more" or
@@ -687,7 +700,7 @@ def claim_sharing(probes, threshold):
         parts.append(f"{workers}: a shared line costs {_times(sharing)} an "
                      f"own line (false sharing {_times(falsely)}, a register "
                      f"{_times(private['value'] / padded['value'])}), "
-                     f"{lost['value']:.0f} updates lost racing")
+                     f"{lost['value']:.0f} of {racing} updates lost racing")
     if not figures:
         return _missing(9, claim, "sharing probe",
                         "sharing with two threads or two ranks")
@@ -726,15 +739,20 @@ def campaign_claims(campaign, samples, probe_runs, threshold):
     return rows
 
 
-def claims_lines(claims):
-    """The claims table as text lines: per claim, its outcome, then the
-    figures behind it and why."""
+def claims_lines(claims, width=100):
+    """The claims table as text lines: per claim, its outcome on one line,
+    then the figures behind it and why, wrapped at `width`."""
     lines = []
     for row in claims:
         lines.append(f"{row['number']}. {row['claim']}: "
                      f"{row['outcome'].upper()}")
+        texts = []
         if row["figures"]:
-            lines.append("     " + "; ".join(
-                f"{f['label']} {figure_text(f)}" for f in row["figures"]))
-        lines.append(f"     {row['because']} [{row['measured_by']}]")
+            texts.append("; ".join(f"{f['label']} {figure_text(f)}"
+                                   for f in row["figures"]))
+        texts.append(f"{row['because']} [{row['measured_by']}]")
+        for text in texts:
+            lines += textwrap.wrap(text, width, initial_indent="     ",
+                                   subsequent_indent="       ",
+                                   break_on_hyphens=False)
     return lines
