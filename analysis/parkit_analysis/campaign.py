@@ -10,10 +10,13 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
   in every split that uses all the cores (`parkit splits`) and as the one-
   core base case (1 rank x 1 thread). Two kernels also run *oversubscribed*
   (OVERSUBSCRIBED): one that computes (montecarlo pi) and one that waits
-  (wait), with 1, 2, 4 and 8 workers per core, as threads (1 x k cores)
-  and as ranks (k cores x 1, mpirun --oversubscribe --bind-to none), to
-  show where more workers than cores help and where they hurt; wait runs
-  only so (its k = 1 splits are the full machine's).
+  (wait), with k workers per core, as threads (1 x k cores) and as ranks
+  (k cores x 1, mpirun --oversubscribe --bind-to none), to show where more
+  workers than cores help and where they hurt: k = 1 and 8 in every round
+  (so their ratios get CIs), k = 2 and 4 once each after the rounds (the
+  points between: on 2 cores a round of all four would take a third more
+  time, and the budget would hold one round fewer than a CI needs). wait
+  runs only so (its k = 1 splits are the full machine's).
 - Repetition length: a calibration launch per kernel and regime times one
   call of the kernel at the full machine; every timed repetition then runs
   `batch` calls so that it lasts at least --min-repetition (default 50 ms:
@@ -38,9 +41,10 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
   the record but never decide a verdict (parkit_analysis.verdict). An
   oversubscribed run's workers wait for a CPU by design, so its
   waited_fraction does not count as a disturbance.
-- Everything lands in one directory: the result files (runs/), the record
-  campaign.json (design, seed, sizes, order, every run), written after each
-  round so a killed campaign loses nothing finished.
+- Everything lands in one directory: the result files (runs/, points/,
+  probes/), the record campaign.json (design, seed, sizes, order, every
+  run), written after each round so a killed campaign loses nothing
+  finished.
 
     /usr/bin/python3 -m parkit_analysis.campaign --parkit build/parkit
 """
@@ -68,9 +72,11 @@ DEFAULT_REPETITIONS = 5
 ASSUMED_LLC_BYTES = 32 * 2**20
 MAX_ROUNDS = 40
 REGIMES = ("cache", "memory")
-# Workers per core of the oversubscribed runs, and the kernels that run so
-# with their options: one that computes, one that waits.
-WORKERS_PER_CORE = (1, 2, 4, 8)
+# Workers per core of the oversubscribed runs: in every round, and once
+# after the rounds; and the kernels that run so, with their options: one
+# that computes, one that waits.
+WORKERS_PER_CORE_IN_ROUNDS = (1, 8)
+WORKERS_PER_CORE_ONCE = (2, 4)
 OVERSUBSCRIBED = {
     "montecarlo": ["--estimate", "pi", "--samples", str(2**24)],
     "wait": ["--items", "256"],
@@ -168,11 +174,12 @@ def size_for(kernel, working_set_bytes):
     return growth["option"], value, working_set
 
 
-def oversubscribed_plan(kernel, options, cores):
+def oversubscribed_plan(kernel, options, cores, workers_per_core):
     """The oversubscribed configurations of one kernel on one node: k
-    workers per core, as threads and as ranks."""
+    workers per core for each k of `workers_per_core`, as threads and as
+    ranks."""
     configurations = []
-    for k in WORKERS_PER_CORE:
+    for k in workers_per_core:
         for mode, ranks, threads in (("threads", 1, k * cores),
                                      ("ranks", k * cores, 1)):
             configurations.append(Configuration(
@@ -187,9 +194,9 @@ def oversubscribed_plan(kernel, options, cores):
 
 def plan(catalogue, facts, kernels=None, regimes=REGIMES,
          oversubscription=True):
-    """Every configuration: work kernels x regimes x splits (baseline
-    first), then the oversubscribed runs (OVERSUBSCRIBED) unless
-    `oversubscription` is False."""
+    """Every configuration of the rounds: work kernels x regimes x splits
+    (baseline first), then the oversubscribed runs (OVERSUBSCRIBED, k in
+    WORKERS_PER_CORE_IN_ROUNDS) unless `oversubscription` is False."""
     llc = facts["llc_bytes"]
     targets = {"cache": llc / 4, "memory": 4 * llc}
     configurations = []
@@ -218,11 +225,20 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES,
                     options=list(options), working_set_bytes=bytes_))
     if not oversubscription:
         return configurations
+    return configurations + oversubscribed_configurations(
+        catalogue, facts, kernels, WORKERS_PER_CORE_IN_ROUNDS)
+
+
+def oversubscribed_configurations(catalogue, facts, kernels,
+                                  workers_per_core):
+    """The oversubscribed configurations of the OVERSUBSCRIBED kernels among
+    `kernels` (None: all), for each k of `workers_per_core`."""
     work = {k["name"] for k in catalogue["kernels"] if k["kind"] == "work"}
+    configurations = []
     for kernel, options in OVERSUBSCRIBED.items():
         if kernel in work and (not kernels or kernel in kernels):
-            configurations += oversubscribed_plan(kernel, options,
-                                                  facts["cores_per_node"])
+            configurations += oversubscribed_plan(
+                kernel, options, facts["cores_per_node"], workers_per_core)
     return configurations
 
 
@@ -403,7 +419,7 @@ def clock(seconds):
 class Campaign:
     def __init__(self, parkit, directory, configurations, seed, budget,
                  target, min_repetition, quick, facts, probes=(), mpirun=None,
-                 progress=None, settled_rounds=10):
+                 progress=None, settled_rounds=10, points=()):
         self.parkit, self.directory = parkit, directory
         self.configurations = {c.name: c for c in configurations}
         self.seed, self.budget, self.target = seed, budget, target
@@ -418,6 +434,9 @@ class Campaign:
         self.rounds_done = 0
         self.probe_kernels = list(probes)
         self.settled_rounds = settled_rounds
+        # Configurations launched once, after the rounds (the oversubscribed
+        # points between k = 1 and 8), and their runs.
+        self.points, self.point_runs = list(points), []
 
     # -- the record -----------------------------------------------------------
     def record(self):
@@ -438,6 +457,10 @@ class Campaign:
             "converged_groups": sorted(self.converged),
             "runs": [asdict(r) for r in self.runs],
             "probes": [asdict(r) for r in self.probes],
+            "point_configurations": [asdict(c) | {"group": c.group,
+                                                  "split": c.split}
+                                     for c in self.points],
+            "points": [asdict(r) for r in self.point_runs],
         }
 
     def save(self):
@@ -558,6 +581,8 @@ class Campaign:
             self.save()
             self.run_rounds(max_rounds, min_rounds)
             if not self.launcher.stopping:
+                self.run_points()
+            if not self.launcher.stopping:
                 self.run_probes()
             if self.launcher.stopping:
                 self.stop_reason = "stopped by a signal"
@@ -589,6 +614,21 @@ class Campaign:
             self.settle(min_rounds)
             self.save()
         self.stop_reason = f"the most rounds ({max_rounds})"
+
+    def run_points(self):
+        """The configurations launched once (after the rounds), each with
+        the batch its group's calibration gave."""
+        for configuration in self.points:
+            if self.launcher.stopping:
+                return
+            if configuration.group in self.failed_groups:
+                continue
+            calibrated = self.calibration.get(configuration.group)
+            if calibrated:
+                configuration.batch = calibrated["batch"]
+            self.progress.show(f"campaign: once {configuration.name}")
+            self.point_runs.append(self.launcher.run(configuration, 0, 0,
+                                                     out="points"))
 
     def probe_options(self, kernel):
         """A probe's options: its defaults, and for isolation the campaign's
@@ -628,7 +668,8 @@ def main(argv):
                     "of the cores, a computing and a waiting kernel with 1 "
                     "to 8 workers per core, in interleaved rounds until the "
                     "answer is settled or the budget spent; then the "
-                    "probes, the verdict and the claims table.")
+                    "oversubscribed points between, the probes, the verdict "
+                    "and the claims table.")
     parser.add_argument("--parkit", default=os.environ.get("PARKIT_BINARY"),
                         help="the parkit program")
     parser.add_argument("--out", help="campaign directory (default "
@@ -697,6 +738,8 @@ def main(argv):
     regimes = ("cache",) if arguments.quick else REGIMES
     configurations = plan(catalogue, facts, kernels, regimes,
                           oversubscription=not arguments.quick)
+    points = [] if arguments.quick else oversubscribed_configurations(
+        catalogue, facts, kernels, WORKERS_PER_CORE_ONCE)
     if arguments.quick:
         for configuration in configurations:
             configuration.repetitions, configuration.warmup = 3, 1
@@ -709,10 +752,12 @@ def main(argv):
                         arguments.budget, arguments.target,
                         arguments.min_repetition, arguments.quick, facts,
                         chosen_probes, arguments.mpirun,
-                        settled_rounds=arguments.settled_rounds)
+                        settled_rounds=arguments.settled_rounds,
+                        points=points)
     campaign.run()
     return 0 if not campaign.failed_groups and all(
-        r.status == 0 for r in campaign.runs + campaign.probes) else 3
+        r.status == 0 for r in campaign.runs + campaign.point_runs
+        + campaign.probes) else 3
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ Every figure comes from the result files, and says where from (its
                        runs (the figure's label says so);
   {"configuration": NAME, "statistic": "throughput", "files": [...]}
                        work_items / that median (items per second);
+                       with "once": true, the one run of a configuration
+                       the campaign launched once, after the rounds (the
+                       oversubscribed points between 1 and 8 per core);
   {"configuration": NAME, "output": NAME, "files": [...]}
                        a figure of the launch the runs record alike
                        (wait's latency_bound_rate), from the first file.
@@ -169,6 +172,12 @@ class Rounds:
             index = run["round"] - 1
             if 0 <= index < len(values) and math.isfinite(values[index]):
                 self.files[run["configuration"]][run["round"]] = run["file"]
+        # Configurations launched once, after the rounds, and their files.
+        self.once = {c["name"]: c for c in
+                     campaign.get("point_configurations", [])}
+        self.once_files = {r["configuration"]: r["file"]
+                           for r in campaign.get("points", [])
+                           if r["status"] == 0 and r["file"]}
 
     def find(self, kernel, regime, mode=None, workers_per_core=None,
              baseline=False):
@@ -217,17 +226,47 @@ class Rounds:
             if not values:
                 return None
             label += " (disturbed runs)"
-        median = float(np.median(values))
         source = {"configuration": name, "statistic": statistic,
                   "disturbed": disturbed, "files": files}
+        return self._figure(label, float(np.median(values)), statistic,
+                            source)
+
+    def _figure(self, label, median, statistic, source):
+        """A figure of a median run time, or of the throughput it gives."""
+        import h5py
         if statistic == "median_time":
             return {"label": label, "value": median, "unit": "s",
                     "source": source}
-        with h5py.File(os.path.join(directory, files[0]), "r",
+        with h5py.File(os.path.join(self.campaign["_directory"],
+                                    source["files"][0]), "r",
                        locking=False) as f:
             items = float(f.attrs["work_items"])
         return {"label": label, "value": items / median, "unit": "items/s",
                 "source": source}
+
+    def find_once(self, kernel, mode, workers_per_core):
+        """The configuration of `kernel` launched once with `mode` and k
+        workers per core; None when there is none."""
+        return next((c for c in self.once.values()
+                     if c["kernel"] == kernel and c["mode"] == mode
+                     and c.get("workers_per_core") == workers_per_core),
+                    None)
+
+    def once_figure(self, label, name, statistic="median_time"):
+        """The time (or throughput) of the one run of a configuration
+        launched once; None when it did not verify."""
+        import h5py
+        path = self.once_files.get(name)
+        if path is None:
+            return None
+        with h5py.File(os.path.join(self.campaign["_directory"], path), "r",
+                       locking=False) as f:
+            if int(f.attrs["verified"]) != 1:
+                return None
+            median = float(f.attrs["time_median"])
+        source = {"configuration": name, "statistic": statistic,
+                  "once": True, "files": [path]}
+        return self._figure(label + " (one run)", median, statistic, source)
 
     def launch_figure(self, label, name, output, unit):
         """An output every run of `name` records alike, from its first
@@ -512,6 +551,34 @@ def _oversubscribed(rounds, kernel, mode, k):
     return found[0] if found else None
 
 
+def _curve(rounds, kernel, statistic):
+    """Figures of `kernel` at every k workers per core the campaign ran,
+    threads and ranks: from the rounds, else from the run launched once;
+    and the text of the curve ('threads: 1767, 3500 ... items/s')."""
+    factors = sorted({c.get("workers_per_core", 1)
+                      for c in list(rounds.by_name.values())
+                      + list(rounds.once.values())
+                      if c["kernel"] == kernel
+                      and c["regime"] == "oversubscribed"})
+    figures, texts = [], []
+    for mode in ("threads", "ranks"):
+        points = []
+        for k in factors:
+            label = f"{kernel} {mode}, {k} per core"
+            c = _oversubscribed(rounds, kernel, mode, k)
+            if c is not None:
+                figure = rounds.figure(label, c["name"], statistic)
+            else:
+                c = rounds.find_once(kernel, mode, k)
+                figure = c and rounds.once_figure(label, c["name"], statistic)
+            if figure is not None:
+                figures.append(figure)
+                points.append(f"{k}: {figure_text(figure)}")
+        if points:
+            texts.append(f"{mode} " + ", ".join(points))
+    return figures, f"per core {'; '.join(texts)}" if texts else ""
+
+
 def claim_waiting(rounds):
     claim = ("threads suit I/O-bound work: while one waits, others use the "
              "CPU; processes waiting on I/O waste the cores")
@@ -521,15 +588,12 @@ def claim_waiting(rounds):
     if top < 2 or None in configurations.values():
         return _missing(6, claim, "wait, oversubscribed",
                         "wait with 1 and more workers per core")
-    figures = []
-    for (mode, k), c in configurations.items():
-        split = f"{c['ranks']}x{c['threads']}"
-        figures.append(rounds.figure(f"{mode} {split} ({k} per core)",
-                                     c["name"], "throughput"))
-        if mode == "threads":
-            figures.append(rounds.launch_figure(
-                f"bound: {c['ranks'] * c['threads']} workers x 1 / latency",
-                c["name"], "latency_bound_rate", "items/s"))
+    figures, curve = _curve(rounds, "wait", "throughput")
+    for k in (1, top):
+        c = configurations[("threads", k)]
+        figures.append(rounds.launch_figure(
+            f"bound: {c['ranks'] * c['threads']} workers x 1 / latency",
+            c["name"], "latency_bound_rate", "items/s"))
     gain_threads = rounds.comparison(configurations[("threads", 1)]["name"],
                                      configurations[("threads", top)]["name"])
     gain_ranks = rounds.comparison(configurations[("ranks", 1)]["name"],
@@ -543,7 +607,8 @@ def claim_waiting(rounds):
     gains = (f"{top} workers per core raise the throughput "
              f"{_ci_text(gain_threads)} as threads, {_ci_text(gain_ranks)} "
              f"as ranks; at {top} per core "
-             f"{_versus_text(versus, 'threads', 'ranks')}")
+             f"{_versus_text(versus, 'threads', 'ranks')}; throughput "
+             f"{curve}")
     if _gain(gain_threads) != "more":
         outcome, because = NOT_HELD, "more threads than cores did not help: " \
             + gains
@@ -562,17 +627,17 @@ def claim_overloading(rounds):
     claim = "avoid overloading the system with more threads or processes " \
         "than cores"
     top = max(c.get("workers_per_core", 1) for c in rounds.by_name.values())
-    figures, comparisons, effects = [], [], {}
+    figures, comparisons, effects, curves = [], [], {}, []
     for kernel, doing in (("montecarlo", "computing"), ("wait", "waiting")):
+        kernel_figures, curve = _curve(rounds, kernel, "median_time")
+        figures += kernel_figures
+        if curve:
+            curves.append(f"{kernel} time {curve}")
         for mode in ("threads", "ranks"):
             one = _oversubscribed(rounds, kernel, mode, 1)
             many = _oversubscribed(rounds, kernel, mode, top)
             if one is None or many is None or top < 2:
                 continue
-            figures += [rounds.figure(f"{kernel} {mode}, 1 per core",
-                                      one["name"]),
-                        rounds.figure(f"{kernel} {mode}, {top} per core",
-                                      many["name"])]
             slowdown = rounds.comparison(many["name"], one["name"])
             comparisons.append(slowdown)
             effects[(doing, mode)] = slowdown
@@ -602,7 +667,7 @@ def claim_overloading(rounds):
                          f"{mode}: no round measured it without disturbance")
         return f"{doing}: " + ", ".join(texts)
     detail = (f"{top} workers per core against 1: {effect('computing')}; "
-              f"{effect('waiting')}")
+              f"{effect('waiting')}; " + "; ".join(curves))
     if hurts and helps:
         outcome, because = DEPENDS, "on whether the workers compute or " \
             f"wait: {detail}"

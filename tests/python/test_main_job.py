@@ -199,20 +199,30 @@ def test_claims_table_from_the_result_files_and_oversubscribed_runs(
     campaign = record(out)
     cores = campaign["machine"]["cores_per_node"]
     # 1, 2, 4 and 8 workers per core, as threads and as ranks, for the
-    # computing kernel and the waiting one (which runs only so).
+    # computing kernel and the waiting one (which runs only so): 1 and 8 in
+    # the rounds, 2 and 4 once after them.
+    def oversubscribed(configurations, kernel):
+        return {(c["mode"], c["ranks"], c["threads"], c["workers_per_core"],
+                 c["oversubscribe"]) for c in configurations
+                if c["group"] == f"{kernel} oversubscribed"}
+
+    def expected(factors):
+        return {(mode, ranks, threads, k, k > 1) for k in factors
+                for mode, ranks, threads in (("threads", 1, k * cores),
+                                             ("ranks", k * cores, 1))}
     for kernel in ("montecarlo", "wait"):
-        planned = {(c["mode"], c["ranks"], c["threads"],
-                    c["workers_per_core"], c["oversubscribe"])
-                   for c in campaign["configurations"]
-                   if c["group"] == f"{kernel} oversubscribed"}
-        assert planned == {
-            (mode, ranks, threads, k, k > 1) for k in (1, 2, 4, 8)
-            for mode, ranks, threads in (("threads", 1, k * cores),
-                                         ("ranks", k * cores, 1))}
+        assert oversubscribed(campaign["configurations"], kernel) == \
+            expected((1, 8))
+        assert oversubscribed(campaign["point_configurations"], kernel) == \
+            expected((2, 4))
     assert not any(c["kernel"] == "wait" and c["regime"] != "oversubscribed"
                    for c in campaign["configurations"])
-    for run in campaign["runs"]:
+    assert len(campaign["points"]) == len(campaign["point_configurations"])
+    for run in campaign["runs"] + campaign["points"]:
         assert run["status"] == 0, run
+        with h5py.File(out / run["file"], "r") as f:
+            assert f.attrs["verified"] == 1
+            assert f.attrs["ranks"] * f.attrs["threads"] == f.attrs["workers"]
     answer = json.loads((out / "answer.json").read_text())
     claims = answer["claims"]
     assert [c["number"] for c in claims] == list(range(1, 10))
