@@ -576,7 +576,8 @@ def _curve(rounds, kernel, statistic):
                 points.append(f"{k}: {figure_text(figure)}")
         if points:
             texts.append(f"{mode} " + ", ".join(points))
-    return figures, f"per core {'; '.join(texts)}" if texts else ""
+    return figures, (f"by workers per core: {'; '.join(texts)}" if texts
+                     else "")
 
 
 def claim_waiting(rounds):
@@ -601,9 +602,11 @@ def claim_waiting(rounds):
     versus = rounds.comparison(configurations[("threads", top)]["name"],
                                configurations[("ranks", top)]["name"])
     comparisons = [gain_threads, gain_ranks, versus]
-    if not _decided(*comparisons):
+    # The gains decide; threads vs ranks is told, decided or not.
+    if not _decided(gain_threads, gain_ranks):
         return _row(6, claim, "wait, oversubscribed", figures, UNDECIDED,
-                    _undecided_because(*comparisons), comparisons)
+                    _undecided_because(gain_threads, gain_ranks),
+                    comparisons)
     gains = (f"{top} workers per core raise the throughput "
              f"{_ci_text(gain_threads)} as threads, {_ci_text(gain_ranks)} "
              f"as ranks; at {top} per core "
