@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Threads or processes, on this machine: the main job. Runs every work
 # kernel in its cache and memory regimes (sized from the machine's caches)
-# in every split of the cores and as the 1 x 1 base case, in interleaved
-# rounds shuffled from a recorded seed, until every median's 95% CI is
-# within +-2% or the budget is spent; then the overhead probes; then prints
-# the verdict per kernel and regime with its interval
-# (analysis/parkit_analysis/campaign.py and answer.py). Everything lands in
-# the campaign directory: runs/*.h5, probes/*.h5, campaign.json (design,
-# seed, order, every run), answer.json and answer.txt (the verdict),
-# report.txt (`parkit report`: every run).
+# in every split of the cores and as the 1 x 1 base case, and a computing
+# (montecarlo) and a waiting (wait) kernel with 1, 2, 4 and 8 workers per
+# core as threads and as ranks, in interleaved rounds shuffled from a
+# recorded seed, until every median's 95% CI is within +-2% or the budget
+# is spent; then the overhead probes; then prints the verdict per kernel
+# and regime with its interval, and the claims of the threads-vs-processes
+# texts, each with the measurement behind it and whether it held
+# (analysis/parkit_analysis/campaign.py, answer.py and claims.py).
+# Everything lands in the campaign directory: runs/*.h5, probes/*.h5,
+# campaign.json (design, seed, order, every run), answer.json and
+# answer.txt (the verdict and the claims), report.txt (`parkit report`:
+# every run).
 #
 # usage: jobs/compare_modes.sh [--parkit PATH] [--out DIR] [--budget SECONDS]
 #          [--quick] [--kernels "matmul stream"] [--probes "sync pingpong"]
@@ -32,7 +36,7 @@ out=""
 arguments=()
 while [ $# -gt 0 ]; do
   case $1 in
-  -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --parkit | --out)
     [ $# -ge 2 ] || { echo "compare_modes: error: $1 needs a value" >&2; exit 2; }
     if [ "$1" = --parkit ]; then parkit=$2; else out=$2; fi

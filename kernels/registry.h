@@ -13,9 +13,13 @@
   X(stream)                                                                    \
   X(transpose)                                                                 \
   X(io)                                                                        \
+  X(wait)                                                                      \
   X(spawn)                                                                     \
   X(sync)                                                                      \
   X(pingpong)                                                                  \
-  X(footprint)
+  X(footprint)                                                                 \
+  X(context_switch)                                                            \
+  X(isolation)                                                                 \
+  X(sharing)
 
 #endif

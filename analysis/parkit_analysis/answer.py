@@ -1,6 +1,8 @@
 """The main job's answer, from a campaign directory (campaign.json and its
 result files): per kernel and regime a verdict with its interval, the
-medians behind it, what disturbed which runs, and the probes' overheads.
+medians behind it, what disturbed which runs, the probes' overheads, and
+the claims of the threads-vs-processes texts with the measurement behind
+each (parkit_analysis.claims).
 
     answer = campaign_answer("results/compare-...")    # numbers
     print(answer_text(answer))                          # the text
@@ -16,6 +18,7 @@ import os
 import numpy as np
 
 from .campaign import disturbed, parse_cpuset
+from .claims import campaign_claims, claims_lines
 from .loader import load_results
 from .overheads import overhead_lines
 from .statistics import DEFAULT_THRESHOLD, difference, median_ci, verdict
@@ -57,6 +60,8 @@ def _samples(campaign, runs):
     disturbances = []
     by_file = {os.path.normpath(path): row for path, row in runs.items()}
     directory = campaign["_directory"]
+    oversubscribed = {c["name"] for c in campaign["configurations"]
+                      if c.get("oversubscribe")}
     for run in campaign["runs"]:
         if run["status"] != 0 or not run["file"] or run["round"] > rounds:
             continue
@@ -65,7 +70,7 @@ def _samples(campaign, runs):
         if row is None or row.get("verified") != 1:
             continue
         cpus = len(parse_cpuset(row.get("_node_cpuset", "")) or {0})
-        why = disturbed(row, cpus)
+        why = disturbed(row, cpus, run["configuration"] in oversubscribed)
         if why:
             disturbances.append((run, why))
             continue
@@ -164,6 +169,8 @@ def campaign_answer(directory, threshold=DEFAULT_THRESHOLD):
     probe_runs = results.runs[results.runs["file"].map(os.path.normpath)
                               .isin(probes)] if probes else results.runs[:0]
     answer["overheads"] = overhead_lines(probe_runs)
+    answer["claims"] = campaign_claims(campaign, samples, probe_runs,
+                                       threshold)
     return answer
 
 
@@ -248,6 +255,10 @@ def answer_text(answer):
     if answer["overheads"]:
         lines += ["", "overheads, measured now:"] + \
             ["  " + line for line in answer["overheads"]]
+    if answer.get("claims"):
+        lines += ["", "the claims of the threads-vs-processes texts, on this "
+                  "machine (each with the measurement behind it):"] + \
+            ["  " + line for line in claims_lines(answer["claims"])]
     return "\n".join(lines)
 
 

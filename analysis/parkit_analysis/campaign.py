@@ -8,7 +8,15 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
   caches the job runs on), *memory* (four times that sum); kernels whose
   working set does not grow with a size run once, as *compute*. Each runs
   in every split that uses all the cores (`parkit splits`) and as the one-
-  core base case (1 rank x 1 thread).
+  core base case (1 rank x 1 thread). Two kernels also run *oversubscribed*
+  (OVERSUBSCRIBED): one that computes (montecarlo pi) and one that waits
+  (wait), with k workers per core, as threads (1 x k cores) and as ranks
+  (k cores x 1, mpirun --oversubscribe --bind-to none), to show where more
+  workers than cores help and where they hurt: k = 1 and 8 in every round
+  (so their ratios get CIs), k = 2 and 4 once each after the rounds (the
+  points between: on 2 cores a round of all four would take a third more
+  time, and the budget would hold one round fewer than a CI needs). wait
+  runs only so (its k = 1 splits are the full machine's).
 - Repetition length: a calibration launch per kernel and regime times one
   call of the kernel at the full machine; every timed repetition then runs
   `batch` calls so that it lasts at least --min-repetition (default 50 ms:
@@ -30,10 +38,13 @@ Design (README "How the main job measures"; Hoefler & Belli, SC15):
 - Interference: every run records what else used its CPUs (foreign_load,
   waited_fraction, steal_fraction); the engine also notes which other
   processes gained CPU time during each launch. Disturbed runs are kept in
-  the record but never decide a verdict (parkit_analysis.verdict).
-- Everything lands in one directory: the result files (runs/), the record
-  campaign.json (design, seed, sizes, order, every run), written after each
-  round so a killed campaign loses nothing finished.
+  the record but never decide a verdict (parkit_analysis.verdict). An
+  oversubscribed run's workers wait for a CPU by design, so its
+  waited_fraction does not count as a disturbance.
+- Everything lands in one directory: the result files (runs/, points/,
+  probes/), the record campaign.json (design, seed, sizes, order, every
+  run), written after each round so a killed campaign loses nothing
+  finished.
 
     /usr/bin/python3 -m parkit_analysis.campaign --parkit build/parkit
 """
@@ -61,6 +72,23 @@ DEFAULT_REPETITIONS = 5
 ASSUMED_LLC_BYTES = 32 * 2**20
 MAX_ROUNDS = 40
 REGIMES = ("cache", "memory")
+# Workers per core of the oversubscribed runs: in every round, and once
+# after the rounds; and the kernels that run so, with their options: one
+# that computes, one that waits.
+WORKERS_PER_CORE_IN_ROUNDS = (1, 8)
+WORKERS_PER_CORE_ONCE = (2, 4)
+OVERSUBSCRIBED = {
+    "montecarlo": ["--estimate", "pi", "--samples", str(2**24)],
+    "wait": ["--items", "256"],
+}
+# Kernels that run in the oversubscribed configurations only (unless --set):
+# wait's time is latency, which no cache or memory regime changes.
+OVERSUBSCRIBED_ONLY = ("wait",)
+# Probes that run one sweep per split, not DEFAULT_PROBE_REPETITIONS: each
+# of isolation's sweeps lasts seconds (the survivors' remaining work, an
+# MPI job's start).
+DEFAULT_PROBE_REPETITIONS = 3
+PROBE_REPETITIONS = {"isolation": (1, 0)}  # (repetitions, warm-up)
 
 
 @dataclass
@@ -80,6 +108,8 @@ class Configuration:
     batch: int = 1
     repetitions: int = DEFAULT_REPETITIONS
     warmup: int = 1
+    workers_per_core: int = 1  # ranks x threads / cores of the node
+    oversubscribe: bool = False  # more workers than cores: mpirun allows it
 
     @property
     def group(self):
@@ -147,10 +177,31 @@ def size_for(kernel, working_set_bytes):
     return growth["option"], value, working_set
 
 
-def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None):
-    """Every configuration: work kernels x regimes x splits (baseline
-    first). `given`: {kernel: [options]} for kernels whose problem the user
-    chose (--set): one regime, "given", with those options instead."""
+def oversubscribed_plan(kernel, options, cores, workers_per_core):
+    """The oversubscribed configurations of one kernel on one node: k
+    workers per core for each k of `workers_per_core`, as threads and as
+    ranks."""
+    configurations = []
+    for k in workers_per_core:
+        for mode, ranks, threads in (("threads", 1, k * cores),
+                                     ("ranks", k * cores, 1)):
+            configurations.append(Configuration(
+                name=f"{kernel} oversubscribed {mode} {ranks}x{threads}",
+                kernel=kernel, regime="oversubscribed", mode=mode,
+                ranks=ranks, threads=threads, nodes=1, align="none",
+                baseline=False, options=list(options),
+                working_set_bytes=float("nan"), workers_per_core=k,
+                oversubscribe=k > 1))
+    return configurations
+
+
+def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None,
+         oversubscription=True):
+    """Every configuration of the rounds: work kernels x regimes x splits
+    (baseline first), then the oversubscribed runs (OVERSUBSCRIBED, k in
+    WORKERS_PER_CORE_IN_ROUNDS) unless `oversubscription` is False.
+    `given`: {kernel: [options]} for kernels whose problem the user chose
+    (--set): one regime, "given", with those options instead."""
     llc = facts["llc_bytes"]
     targets = {"cache": llc / 4, "memory": 4 * llc}
     given = given or {}
@@ -160,6 +211,8 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None):
             continue
         if kernel["name"] in given:
             sized = [("given", list(given[kernel["name"]]), float("nan"))]
+        elif kernel["name"] in OVERSUBSCRIBED_ONLY:
+            continue
         elif kernel["working_set"] is None or \
                 not kernel["working_set"]["exponent"]:
             sized = [("compute", [], float("nan"))]
@@ -179,6 +232,22 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None):
                     ranks=ranks, threads=threads, nodes=split["nodes"],
                     align=split["align"], baseline=split["baseline"],
                     options=list(options), working_set_bytes=bytes_))
+    if not oversubscription:
+        return configurations
+    return configurations + oversubscribed_configurations(
+        catalogue, facts, kernels, WORKERS_PER_CORE_IN_ROUNDS)
+
+
+def oversubscribed_configurations(catalogue, facts, kernels,
+                                  workers_per_core):
+    """The oversubscribed configurations of the OVERSUBSCRIBED kernels among
+    `kernels` (None: all), for each k of `workers_per_core`."""
+    work = {k["name"] for k in catalogue["kernels"] if k["kind"] == "work"}
+    configurations = []
+    for kernel, options in OVERSUBSCRIBED.items():
+        if kernel in work and (not kernels or kernel in kernels):
+            configurations += oversubscribed_plan(
+                kernel, options, facts["cores_per_node"], workers_per_core)
     return configurations
 
 
@@ -186,6 +255,8 @@ def plan(catalogue, facts, kernels=None, regimes=REGIMES, given=None):
 
 def launch_command(parkit, configuration, out, mpirun=None):
     command = [parkit, "launch", "--exec", "--align", configuration.align]
+    if configuration.oversubscribe:
+        command.append("--oversubscribe")
     if mpirun:
         command += ["--mpirun", mpirun]
     return command + [
@@ -275,9 +346,10 @@ class Launcher:
 
 # ---- reading runs back ----------------------------------------------------------
 
-def run_sample(directory, run):
+def run_sample(directory, run, oversubscribed=False):
     """(median repetition seconds, disturbed, attributes) of a finished
-    run, from its file; None when it has no file."""
+    run, from its file; None when it has no file. `oversubscribed`: its
+    workers' wait for a CPU is its own doing, no disturbance."""
     import h5py
     if not run.file:
         return None
@@ -287,8 +359,8 @@ def run_sample(directory, run):
             "steal_fraction", "interference_seconds", "nodes") if k in f.attrs}
         cpus = int(sum(len(parse_cpuset(c)) for c in
                        f["nodes/cpuset"][()])) if "nodes/cpuset" in f else 1
-    return float(attributes["time_median"]), disturbed(attributes, cpus), \
-        attributes
+    return float(attributes["time_median"]), \
+        disturbed(attributes, cpus, oversubscribed), attributes
 
 
 def parse_cpuset(text):
@@ -303,11 +375,12 @@ def parse_cpuset(text):
 FOREIGN_THRESHOLD = 0.05  # of a core (foreign load) or of a worker's time
 
 
-def disturbed(attributes, cpus):
+def disturbed(attributes, cpus, oversubscribed=False):
     """Why a run cannot decide a verdict ("" when it can): a foreign load
     above FOREIGN_THRESHOLD of a core beyond what /proc/stat's tick sampling
     could invent (two ticks per CPU over the window), its workers waiting
-    for a CPU more than FOREIGN_THRESHOLD of their time, or a hypervisor
+    for a CPU more than FOREIGN_THRESHOLD of their time (unless the run is
+    `oversubscribed`: then they wait for each other), or a hypervisor
     taking more than that of the node."""
     window = float(attributes.get("interference_seconds", 0) or 0)
     reasons = []
@@ -317,7 +390,7 @@ def disturbed(attributes, cpus):
         if foreign - uncertainty > FOREIGN_THRESHOLD:
             reasons.append(f"foreign load {foreign:.2f} cores")
     waited = float(attributes.get("waited_fraction", -1))
-    if waited > FOREIGN_THRESHOLD:
+    if waited > FOREIGN_THRESHOLD and not oversubscribed:
         reasons.append(f"workers waited {100 * waited:.0f}% of the time")
     steal = float(attributes.get("steal_fraction", -1))
     if steal > FOREIGN_THRESHOLD:
@@ -357,7 +430,7 @@ def clock(seconds):
 class Campaign:
     def __init__(self, parkit, directory, configurations, seed, budget,
                  target, min_repetition, quick, facts, probes=(), mpirun=None,
-                 progress=None, settled_rounds=10):
+                 progress=None, settled_rounds=10, points=()):
         self.parkit, self.directory = parkit, directory
         self.configurations = {c.name: c for c in configurations}
         self.seed, self.budget, self.target = seed, budget, target
@@ -372,6 +445,9 @@ class Campaign:
         self.rounds_done = 0
         self.probe_kernels = list(probes)
         self.settled_rounds = settled_rounds
+        # Configurations launched once, after the rounds (the oversubscribed
+        # points between k = 1 and 8), and their runs.
+        self.points, self.point_runs = list(points), []
 
     # -- the record -----------------------------------------------------------
     def record(self):
@@ -392,6 +468,10 @@ class Campaign:
             "converged_groups": sorted(self.converged),
             "runs": [asdict(r) for r in self.runs],
             "probes": [asdict(r) for r in self.probes],
+            "point_configurations": [asdict(c) | {"group": c.group,
+                                                  "split": c.split}
+                                     for c in self.points],
+            "points": [asdict(r) for r in self.point_runs],
         }
 
     def save(self):
@@ -461,7 +541,8 @@ class Campaign:
             run = self.launcher.run(configuration, number, position)
             self.runs.append(run)
             if run.status == 0:
-                seconds, why, _ = run_sample(self.directory, run)
+                seconds, why, _ = run_sample(self.directory, run,
+                                             configuration.oversubscribe)
                 if not why:
                     self.samples[configuration.name].append(seconds)
             done = position + 1
@@ -511,6 +592,8 @@ class Campaign:
             self.save()
             self.run_rounds(max_rounds, min_rounds)
             if not self.launcher.stopping:
+                self.run_points()
+            if not self.launcher.stopping:
                 self.run_probes()
             if self.launcher.stopping:
                 self.stop_reason = "stopped by a signal"
@@ -543,10 +626,34 @@ class Campaign:
             self.save()
         self.stop_reason = f"the most rounds ({max_rounds})"
 
+    def run_points(self):
+        """The configurations launched once (after the rounds), each with
+        the batch its group's calibration gave."""
+        for configuration in self.points:
+            if self.launcher.stopping:
+                return
+            if configuration.group in self.failed_groups:
+                continue
+            calibrated = self.calibration.get(configuration.group)
+            if calibrated:
+                configuration.batch = calibrated["batch"]
+            self.progress.show(f"campaign: once {configuration.name}")
+            self.point_runs.append(self.launcher.run(configuration, 0, 0,
+                                                     out="points"))
+
+    def probe_options(self, kernel):
+        """A probe's options: its defaults, and for isolation the campaign's
+        mpirun (its MPI job is started the way this campaign's are)."""
+        if kernel == "isolation" and self.launcher.mpirun:
+            return ["--mpirun", self.launcher.mpirun]
+        return []
+
     def run_probes(self):
         """The overhead probes, once per full-machine split: their outputs
         are the measurements (each a median of its own sweeps)."""
         for kernel in self.probe_kernels:
+            repetitions, warmup = PROBE_REPETITIONS.get(
+                kernel, (DEFAULT_PROBE_REPETITIONS, 1))
             for split in self.facts["splits"]:
                 if split["baseline"] or self.launcher.stopping:
                     continue
@@ -555,8 +662,10 @@ class Campaign:
                          f"{split['threads']}", kernel=kernel, regime="probe",
                     mode=split["mode"], ranks=split["ranks"],
                     threads=split["threads"], nodes=split["nodes"],
-                    align=split["align"], baseline=False, options=[],
-                    working_set_bytes=float("nan"), repetitions=3)
+                    align=split["align"], baseline=False,
+                    options=self.probe_options(kernel),
+                    working_set_bytes=float("nan"), repetitions=repetitions,
+                    warmup=warmup)
                 self.progress.show(f"campaign: probe {configuration.name}")
                 self.probes.append(self.launcher.run(configuration, 0, 0,
                                                      out="probes"))
@@ -567,8 +676,11 @@ def main(argv):
         prog="compare_modes",
         description="Threads or processes, on this machine: every work "
                     "kernel in its cache and memory regimes, in every split "
-                    "of the cores, in interleaved rounds until the answer "
-                    "is settled or the budget spent; then the verdict.")
+                    "of the cores, a computing and a waiting kernel with 1 "
+                    "to 8 workers per core, in interleaved rounds until the "
+                    "answer is settled or the budget spent; then the "
+                    "oversubscribed points between, the probes, the verdict "
+                    "and the claims table.")
     parser.add_argument("--parkit", default=os.environ.get("PARKIT_BINARY"),
                         help="the parkit program")
     parser.add_argument("--out", help="campaign directory (default "
@@ -594,7 +706,8 @@ def main(argv):
                         "those this process may run on)")
     parser.add_argument("--quick", action="store_true",
                         help="a preview: one round of the cache regime, no "
-                        "calibration, no winners claimed (~30 s on 2 cores)")
+                        "oversubscribed runs, no calibration, no winners "
+                        "claimed (~30 s on 2 cores)")
     parser.add_argument("--set", action="append", default=[],
                         metavar="'KERNEL OPTIONS'",
                         help="run KERNEL with these options (its problem, "
@@ -649,7 +762,10 @@ def main(argv):
         given[words[0]] = words[1:]
     facts = machine_facts(arguments.parkit, arguments.cores)
     regimes = ("cache",) if arguments.quick else REGIMES
-    configurations = plan(catalogue, facts, kernels, regimes, given)
+    configurations = plan(catalogue, facts, kernels, regimes, given,
+                          oversubscription=not arguments.quick)
+    points = [] if arguments.quick else oversubscribed_configurations(
+        catalogue, facts, kernels, WORKERS_PER_CORE_ONCE)
     if arguments.quick:
         for configuration in configurations:
             configuration.repetitions, configuration.warmup = 3, 1
@@ -662,10 +778,12 @@ def main(argv):
                         arguments.budget, arguments.target,
                         arguments.min_repetition, arguments.quick, facts,
                         chosen_probes, arguments.mpirun,
-                        settled_rounds=arguments.settled_rounds)
+                        settled_rounds=arguments.settled_rounds,
+                        points=points)
     campaign.run()
     return 0 if not campaign.failed_groups and all(
-        r.status == 0 for r in campaign.runs + campaign.probes) else 3
+        r.status == 0 for r in campaign.runs + campaign.point_runs
+        + campaign.probes) else 3
 
 
 if __name__ == "__main__":

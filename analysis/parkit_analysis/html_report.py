@@ -16,6 +16,7 @@ import io
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .claims import figure_text
 from .plots import all_figures, machine_label
 from .summary import split_label, summary_table
 
@@ -251,7 +252,34 @@ def _answer_html(answer):
             f"{answer['elapsed_seconds']:.0f} s, stopped by "
             f"{html.escape(answer['stop_reason'])}; seed {answer['seed']}."
             "</p><table><tr><th>kernel</th><th>regime</th><th>verdict (95% "
-            f"CI)</th></tr>{rows}</table>" + "".join(notes))
+            f"CI)</th></tr>{rows}</table>" + "".join(notes)
+            + _claims_html(answer.get("claims")))
+
+
+def _claims_html(claims):
+    """The claims of the threads-vs-processes texts, each with the figures
+    behind it (from the result files) and its outcome."""
+    if not claims:
+        return ""
+    rows = []
+    for claim in claims:
+        figures = "<br>".join(
+            f"{html.escape(f['label'])}: {html.escape(figure_text(f))}"
+            for f in claim["figures"])
+        rows.append(
+            f"<tr><td>{claim['number']}</td>"
+            f"<td>{html.escape(claim['claim'])}</td>"
+            f"<td>{figures}</td>"
+            f"<td><b>{html.escape(claim['outcome'])}</b>: "
+            f"{html.escape(claim['because'])} "
+            f"<i>({html.escape(claim['measured_by'])})</i></td></tr>")
+    return ("<h3>The claims, measured on this machine</h3><p>What the usual "
+            "texts on threads and processes claim, each with the "
+            "measurement behind it: probes' medians, and the campaign's "
+            "medians over rounds with 95% CIs of their ratios.</p>"
+            "<div class='wide'><table><tr><th>#</th><th>claim</th>"
+            "<th>measured</th><th>outcome</th></tr>" + "".join(rows)
+            + "</table></div>")
 
 
 def render(results, title, peak_gflops=None, peak_bandwidth=None,

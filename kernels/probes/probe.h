@@ -1,5 +1,5 @@
 /*
- * What the four overhead probes (spawn, sync, pingpong, footprint) share.
+ * What the overhead probes share.
  *
  * The probes answer "threads are cheaper to create and to synchronise and
  * communicate faster through shared memory; processes pay for separate
@@ -31,10 +31,16 @@
  *   "mpi"           MPI_Init, MPI_Comm_get_parent, MPI_Comm_disconnect,
  *                   MPI_Finalize (mpi_comm_spawn's worker);
  *   "first-region"  time this process's first OpenMP parallel region of
- *                   argv[3] threads and print its microseconds on stdout.
+ *                   argv[3] threads and print its microseconds on stdout;
+ *   "isolation"     a worker of the isolation probe (isolation.c:
+ *                   parkit_isolation_child_main).
  * Returns the exit status: 0, or 2 for arguments it does not know.
  * Defined in spawn.c. */
 int parkit_probe_child_main(int argc, char **argv);
+
+/* The isolation probe's workers: argv as parkit_probe_child_main got it,
+ * argv[2] = "isolation". Defined in isolation.c. */
+int parkit_isolation_child_main(int argc, char **argv);
 
 /* Monotonic wall-clock seconds, for intervals. */
 static inline double parkit_probe_seconds(void) {

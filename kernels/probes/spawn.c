@@ -124,6 +124,8 @@ int parkit_probe_child_main(int argc, char **argv) {
     return child_mpi();
   if (argc == 4 && strcmp(argv[2], "first-region") == 0)
     return child_first_region(argv[3]);
+  if (argc >= 3 && strcmp(argv[2], "isolation") == 0)
+    return parkit_isolation_child_main(argc, argv);
   return 2;
 }
 

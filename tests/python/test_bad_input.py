@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import mpirun, run_parkit
+from conftest import BINARY, mpirun, run_parkit
 
 # (id, arguments, launcher ranks or None, environment, text the message names)
 CASES = [
@@ -135,6 +135,27 @@ CASES = [
      None, {}, "--dir '/nonexistent/parkit'"),
     ("io-sync", ["threads", "io", "--sync", "maybe"], None, {},
      "--sync 'maybe'"),
+    ("wait-latency-negative", ["threads", "wait", "--latency", "-1"], None,
+     {}, "--latency '-1'"),
+    ("wait-latency-huge", ["threads", "wait", "--latency", "10000001"], None,
+     {}, "--latency '10000001': too large"),
+    ("wait-items-zero", ["threads", "wait", "--items", "0"], None, {},
+     "--items '0'"),
+    ("wait-compute-text", ["threads", "wait", "--compute", "lots"], None, {},
+     "--compute 'lots': not an integer"),
+    ("context-switch-negative", ["threads", "context_switch", "--max_bytes",
+                                 "-4"], None, {}, "--max_bytes '-4'"),
+    ("isolation-team-of-one", ["threads", "isolation", "--team", "1"], None,
+     {}, "--team '1'"),
+    ("isolation-remaining-negative", ["threads", "isolation", "--remaining",
+                                      "-5"], None, {}, "--remaining '-5'"),
+    ("isolation-mpi-maybe", ["threads", "isolation", "--mpi", "maybe"], None,
+     {}, "--mpi 'maybe'"),
+    ("isolation-mpirun-without-mpi", ["threads", "isolation", "--mpi", "no",
+                                      "--mpirun", "/usr/bin/mpirun"], None,
+     {}, "--mpirun '/usr/bin/mpirun' applies to --mpi yes"),
+    ("sharing-updates-zero", ["threads", "sharing", "--updates", "0"], None,
+     {}, "--updates '0'"),
 ]
 
 
@@ -153,6 +174,22 @@ def test_bad_input_is_refused(tmp_path, arguments, ranks, environment,
     assert expected in ours[0], ours[0]
     assert not os.listdir(tmp_path), f"{os.listdir(tmp_path)} left behind"
     assert "PARKIT " not in result.stdout
+
+
+def test_wait_refuses_more_threads_than_it_can_open_sockets_for(tmp_path):
+    """Each wait worker needs 2 file descriptors (its socket pair): with
+    ulimit -n 256, 100 threads (264 with the reserve of 64) are refused
+    before any work."""
+    limited = ["prlimit", "--nofile=256:256", BINARY]
+    result = subprocess.run(
+        limited + ["threads", "wait", "--threads", "100"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2, result.stderr
+    ours = [l for l in result.stderr.splitlines() if l.startswith("parkit")]
+    assert len(ours) == 1, result.stderr
+    assert "--threads 100" in ours[0] and "ulimit -n 256" in ours[0] and \
+        "at most 96 threads" in ours[0], ours[0]
+    assert not os.listdir(tmp_path)
 
 
 def test_memory_message_says_how_many_bytes(tmp_path):

@@ -1,6 +1,7 @@
-"""Checks of stencil, stream, transpose and io beyond the split matrix: the
-saved stencil field, read back with h5py, is one n x n dataset equal to the
-analytic solution; io leaves no scratch file behind; and the test-only
+"""Checks of stencil, stream, transpose, io and wait beyond the split
+matrix: the saved stencil field, read back with h5py, is one n x n dataset
+equal to the analytic solution; io leaves no scratch file behind; no wait
+repetition is shorter than its workers' waits allow; and the test-only
 --perturb option of each kernel makes its verification fail (exit status 3,
 verified = 0 in the file, which is still written)."""
 import glob
@@ -57,6 +58,30 @@ def test_io_matrix_left_no_scratch_files():
             f"left behind in {RESULTS}/io: {name}"
 
 
+def test_wait_repetitions_last_at_least_their_waits():
+    """A worker's items wait one after the other, each at least --latency
+    (a timer never fires early), so a repetition lasts at least the
+    busiest worker's items x the latency: a bound physics sets, whatever
+    the machine. And every item was answered."""
+    for config in ("wait", "wait-at-once"):
+        files = sorted(glob.glob(os.path.join(RESULTS, config, "*.h5")))
+        assert len(files) == 8, files
+        for path in files:
+            with h5py.File(path, "r") as f:
+                a = f.attrs
+                workers = int(a["ranks"]) * int(a["threads"])
+                busiest = -(-int(a["items"]) // workers)
+                least = busiest * float(a["latency"]) * 1e-6 * int(a["batch"])
+                assert float(a["time_min"]) >= least, (path, least)
+                assert f["outputs/answered"][()] == a["items"]
+                assert f["outputs/wrong_answers"][()] == 0
+                if a["latency"] > 0:
+                    assert f["outputs/latency_bound_rate"][()] == \
+                        pytest.approx(workers * 1e6 / a["latency"])
+                else:
+                    assert "latency_bound_rate" not in f["outputs"]
+
+
 @pytest.mark.parametrize("ranks", [None, 2], ids=["threads", "ranks2"])
 def test_io_scratch_directory_is_left_empty(tmp_path, ranks):
     scratch = tmp_path / "scratch"
@@ -85,6 +110,8 @@ PERTURBED = [
     ("transpose", ["--n", "21"], 3),
     ("io", ["--n", "5003"], None),
     ("io", ["--n", "5003"], 2),
+    ("wait", ["--items", "40", "--latency", "50"], None),
+    ("wait", ["--items", "40", "--latency", "50"], 3),
 ]
 
 

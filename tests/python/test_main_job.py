@@ -1,14 +1,18 @@
 """The main job (jobs/compare_modes.sh, README command 1) as a campaign:
 a preview that claims no winner; interleaved rounds in orders the recorded
 seed reproduces, with calibrated batches; a verdict line per kernel and
-regime; a foreign load named and kept from deciding; bad arguments refused.
-No assertion depends on which mode is faster or on the machine's speed."""
+regime; a foreign load named and kept from deciding; bad arguments refused;
+the oversubscribed runs and the claims table, every figure of which is read
+back from the result files it names. No assertion depends on which mode is
+faster or on the machine's speed."""
 import ctypes
+import html
 import json
 import math
 import multiprocessing
 import os
 import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -164,3 +168,111 @@ def test_bad_arguments_are_refused(tmp_path, arguments, complaint):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and complaint in lines[0], result.stderr
     assert not out.exists()
+
+
+CLAIM_OUTCOMES = {"held", "did not hold", "depends", "undecided"}
+
+
+def recomputed(out, source):
+    """A claim figure's value, recomputed from the files its source names
+    (parkit_analysis/claims.py, module docstring)."""
+    paths = [out / f for f in source["files"]]
+    assert paths, source
+    if "probe" in source:
+        values = []
+        for path in paths:
+            with h5py.File(path, "r") as f:
+                assert f.attrs["kernel"] == source["probe"]
+                if source.get("mode"):
+                    assert f.attrs["mode"] == source["mode"]
+                value = np.asarray(f["outputs"][source["output"]][()],
+                                   dtype=float)
+                if source["at"]:
+                    axis = f["outputs"][source["at"]["output"]][()]
+                    value = value[int(np.argmin(np.abs(
+                        axis - source["at"]["value"])))]
+                values.append(float(value))
+        return float(np.median(values))
+    if "output" in source:
+        with h5py.File(paths[0], "r") as f:
+            return float(f["outputs"][source["output"]][()])
+    times, items = [], set()
+    for path in paths:
+        with h5py.File(path, "r") as f:
+            assert f.attrs["verified"] == 1
+            times.append(float(f.attrs["time_median"]))
+            items.add(float(f.attrs["work_items"]))
+    median = float(np.median(times))
+    if source["statistic"] == "median_time":
+        return median
+    assert source["statistic"] == "throughput" and len(items) == 1
+    return items.pop() / median
+
+
+def test_claims_table_from_the_result_files_and_oversubscribed_runs(
+        tmp_path):
+    out = tmp_path / "claims"
+    result = main_job(out, "--kernels", "montecarlo wait", "--probes",
+                      "spawn pingpong footprint context_switch isolation "
+                      "sharing", "--budget", "10", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    campaign = record(out)
+    cores = campaign["machine"]["cores_per_node"]
+    # 1, 2, 4 and 8 workers per core, as threads and as ranks, for the
+    # computing kernel and the waiting one (which runs only so): 1 and 8 in
+    # the rounds, 2 and 4 once after them.
+    def oversubscribed(configurations, kernel):
+        return {(c["mode"], c["ranks"], c["threads"], c["workers_per_core"],
+                 c["oversubscribe"]) for c in configurations
+                if c["group"] == f"{kernel} oversubscribed"}
+
+    def expected(factors):
+        return {(mode, ranks, threads, k, k > 1) for k in factors
+                for mode, ranks, threads in (("threads", 1, k * cores),
+                                             ("ranks", k * cores, 1))}
+    for kernel in ("montecarlo", "wait"):
+        assert oversubscribed(campaign["configurations"], kernel) == \
+            expected((1, 8))
+        assert oversubscribed(campaign["point_configurations"], kernel) == \
+            expected((2, 4))
+    assert not any(c["kernel"] == "wait" and c["regime"] != "oversubscribed"
+                   for c in campaign["configurations"])
+    assert len(campaign["points"]) == len(campaign["point_configurations"])
+    for run in campaign["runs"] + campaign["points"]:
+        assert run["status"] == 0, run
+        with h5py.File(out / run["file"], "r") as f:
+            assert f.attrs["verified"] == 1
+            assert f.attrs["ranks"] * f.attrs["threads"] == f.attrs["workers"]
+    answer = json.loads((out / "answer.json").read_text())
+    claims = answer["claims"]
+    assert [c["number"] for c in claims] == list(range(1, 10))
+    for claim in claims:
+        # Every kernel and probe behind the claims ran: each row has its
+        # figures and an outcome (undecided where the rounds do not
+        # decide yet: one round here, and a busy machine disturbs runs).
+        assert claim["outcome"] in CLAIM_OUTCOMES, claim
+        assert claim["figures"] and claim["because"], claim
+        for figure in claim["figures"]:
+            assert figure["value"] == pytest.approx(
+                recomputed(out, figure["source"]), rel=1e-9), figure
+        assert f"{claim['number']}. {claim['claim']}: " \
+            f"{claim['outcome'].upper()}" in result.stdout, claim
+    # One round gives no CI: no claim rests on the rounds yet.
+    for number in (4, 6, 7):
+        assert claims[number - 1]["outcome"] == "undecided", \
+            claims[number - 1]
+    # What POSIX guarantees, read from the isolation figures.
+    isolation = {f["source"]["output"]: f["value"]
+                 for f in claims[7]["figures"]}
+    assert isolation["thread_finished"] == 0
+    assert isolation["process_finished"] == 4 - 1  # --team 4, the default
+    assert claims[7]["outcome"] in ("held", "depends")
+    # The HTML report's answer shows the same table.
+    report = subprocess.run(
+        [sys.executable, os.path.join(SOURCE_DIR, "analysis", "report.py"),
+         str(out)], capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    page = (out / "report.html").read_text()
+    for claim in claims:
+        assert f"<td>{html.escape(claim['claim'])}</td>" in page, claim
+        assert f"<b>{claim['outcome']}</b>" in page, claim
