@@ -17,10 +17,13 @@
 # usage: jobs/compare_modes.sh [--parkit PATH] [--out DIR] [--budget SECONDS]
 #          [--quick] [--kernels "matmul stream"] [--probes "sync pingpong"]
 #          [--seed N] [--target 0.02] [--min-repetition 0.05] [--cores N]
+#          [--set 'KERNEL OPTIONS'] [--settled-rounds N] [--mpirun PROGRAM]
 #   --budget  seconds the rounds may take (default 300: about 5 minutes on
 #             2 cores, calibration and probes included)
 #   --quick   a ~30 s preview: one round of the cache regime, no intervals,
 #             no winners claimed
+#   --set     run a kernel at a problem of your choice ('matmul --n 2048')
+#             as one regime, 'given', instead of cache and memory
 # Exit status: 0 every run verified, 2 bad arguments, 3 some run failed or
 # did not verify.
 set -euo pipefail
@@ -36,7 +39,7 @@ out=""
 arguments=()
 while [ $# -gt 0 ]; do
   case $1 in
-  -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --parkit | --out)
     [ $# -ge 2 ] || { echo "compare_modes: error: $1 needs a value" >&2; exit 2; }
     if [ "$1" = --parkit ]; then parkit=$2; else out=$2; fi

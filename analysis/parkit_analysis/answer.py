@@ -268,17 +268,27 @@ def _interference_text(answer):
         return (f"interference: none of the {answer['runs']} runs was "
                 "disturbed (no foreign load above 5% of a core, no worker "
                 "waiting for a CPU more than 5% of its time)")
-    busiest = {}
+    busiest, commands = {}, {}
     for run in disturbed_runs:
         for process in run["foreign_processes"]:
             key = (process["name"], process["pid"])
             busiest[key] = max(busiest.get(key, 0), process["cores"])
-    named = ", ".join(f"{name} (pid {pid}, up to {cores:.2f} cores)"
-                      for (name, pid), cores in sorted(
-                          busiest.items(), key=lambda item: -item[1])[:3])
+            commands[key] = process.get("command") or ""
+
+    def described(key):
+        name, pid = key
+        command = commands[key]
+        shown = f": {command}" if command and command != name else ""
+        return f"{name} (pid {pid}{shown}, up to {busiest[key]:.2f} cores)"
+    named = ", ".join(described(key) for key in sorted(
+        busiest, key=lambda key: -busiest[key])[:3])
     text = (f"interference: {len(disturbed_runs)} of {answer['runs']} runs "
             f"were disturbed and decide nothing ({disturbed_runs[0]['why']}")
-    text += f"; other processes busy meanwhile: {named})" if named else ")"
+    if named:
+        text += f"; other processes busy meanwhile: {named})"
+    else:  # the busy processes started and ended within the runs
+        text += ("; no process outlived its run to be named: short-lived "
+                 "processes, such as a build or test commands)")
     return text
 
 

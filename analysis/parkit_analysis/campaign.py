@@ -285,17 +285,33 @@ def cpu_times():
     return times
 
 
+def command_line(pid, longest=80):
+    """A process's command line as one text (at most `longest` characters),
+    or "" once it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read(4 * longest).split(b"\0")
+    except OSError:
+        return ""
+    text = " ".join(" ".join(w.decode(errors="replace").split())
+                    for w in words if w.strip())
+    return text if len(text) <= longest else text[:longest - 3] + "..."
+
+
 def foreign_processes(before, after, seconds, own=os.getpid()):
     """Processes that ran before and after a launch and used more than 5%
-    of a core during it: [{"pid", "name", "cores"}], busiest first. The
-    launch's own processes start and end within it and so never count."""
+    of a core during it: [{"pid", "name", "command", "cores"}], busiest
+    first. The launch's own processes start and end within it and so never
+    count."""
     busy = []
     for pid, (name, spent) in after.items():
         if pid == own or pid not in before or seconds <= 0:
             continue
         cores = (spent - before[pid][1]) / seconds
         if cores > 0.05:
-            busy.append({"pid": pid, "name": name, "cores": round(cores, 3)})
+            busy.append({"pid": pid, "name": name,
+                         "command": command_line(pid),
+                         "cores": round(cores, 3)})
     return sorted(busy, key=lambda p: -p["cores"])
 
 

@@ -40,6 +40,9 @@ plt.rcParams.update({
     "legend.fontsize": 10, "xtick.labelsize": 10, "ytick.labelsize": 10,
     "lines.linewidth": 1.8, "lines.markersize": 7, "axes.grid": True,
     "grid.alpha": 0.35, "figure.dpi": 100, "savefig.dpi": 110,
+    # A campaign's report draws a figure per kernel and probe before
+    # encoding them (each is closed once encoded): no warning at 20.
+    "figure.max_open_warning": 0,
 })
 
 
@@ -352,6 +355,9 @@ SPAWN = ("openmp_start_join", "pthread_start_join", "fork_exec_wait",
          "mpi_comm_spawn")
 SYNC = ("thread_barrier", "thread_reduction", "rank_barrier",
         "rank_allreduce", "hybrid_barrier")
+CONTEXT_SWITCH = ("thread_switch", "process_switch", "handoff_overhead")
+SHARING_WAYS = ("shared_atomic", "false_sharing", "padded_atomic", "private",
+                "racy")
 FOOTPRINT = ("baseline_rss", "job_rss", "job_pss", "rank_rss",
              "problem_bytes")
 
@@ -378,7 +384,10 @@ def _curves(runs, kernel, x_name, series, x_label, y_label, title):
     figure, axis = plt.subplots(figsize=(7.5, 4.6))
     for index, (label, x, y) in enumerate(lines):
         axis.plot(x, y, label=label, **SERIES_STYLE[index % len(SERIES_STYLE)])
-    axis.set_xscale("log", base=2 if kernel == "spawn" else 10)
+    if min(min(x) for _, x, _ in lines) > 0:
+        axis.set_xscale("log", base=2 if kernel == "spawn" else 10)
+    else:  # context_switch starts at no working set
+        axis.set_xscale("symlog", linthresh=1024)
     axis.set_yscale("log")
     axis.set_xlabel(x_label)
     axis.set_ylabel(y_label)
@@ -443,7 +452,9 @@ def _footprint_points(runs):
 def overheads(results, table):
     """Message size against latency and bandwidth (pingpong), start-up cost
     of threads and processes (spawn), synchronisation (sync) and memory
-    overhead (footprint): each only when those probe runs are present."""
+    overhead (footprint), context switches against the working set
+    (context_switch), shared and private counters (sharing): each only when
+    those probe runs are present."""
     runs = results.runs
     figures = []
     figures += _curves(runs, "pingpong", "message_bytes", PINGPONG["latency"],
@@ -460,7 +471,43 @@ def overheads(results, table):
     figures += _scalars(runs, "sync", SYNC, "time per operation (µs)",
                         "Synchronisation cost")
     figures += _footprint_points(runs)
+    figures += _curves(runs, "context_switch", "working_set_bytes",
+                       CONTEXT_SWITCH, "working set per worker (bytes)",
+                       "time per switch (µs)",
+                       "Context switch on one CPU: threads vs processes")
+    figures += _sharing_bars(runs)
     return figures
+
+
+def _sharing_bars(runs):
+    """Cost per update of each way of counting (sharing), threads beside
+    ranks: the median over the runs that measured it. Points, not bars: a
+    run gives one figure, so there is no interval to draw."""
+    chosen = runs[runs["kernel"] == "sharing"]
+    kinds = [(kind, label) for kind, label in (("thread", "threads"),
+                                               ("rank", "ranks (shared window)"))
+             if any(f"out_{kind}_{way}" in chosen and
+                    chosen[f"out_{kind}_{way}"].notna().any()
+                    for way in SHARING_WAYS)]
+    if chosen.empty or not kinds:
+        return []
+    figure, axis = plt.subplots(figsize=(7.5, 4.6))
+    width = 0.3
+    positions = np.arange(len(SHARING_WAYS))
+    for index, (kind, label) in enumerate(kinds):
+        heights = [chosen[f"out_{kind}_{way}"].median()
+                   if f"out_{kind}_{way}" in chosen else np.nan
+                   for way in SHARING_WAYS]
+        style = dict(SERIES_STYLE[index % len(SERIES_STYLE)], linestyle="none")
+        axis.plot(positions + (index - (len(kinds) - 1) / 2) * width, heights,
+                  label=label, markersize=10, **style)
+    axis.set_xticks(positions)
+    axis.set_xticklabels([_series_label(way) for way in SHARING_WAYS])
+    axis.set_yscale("log")
+    axis.set_ylabel("time per update (ns)")
+    axis.legend(fontsize=9)
+    title = "Counters: one shared, falsely shared, padded, private, racy"
+    return [(title, _finish(figure, title, runs))]
 
 
 def all_figures(results, table, peak_gflops=None, peak_bandwidth=None,

@@ -518,7 +518,7 @@ def _verdict_text(result):
     level = f"{result.confidence:.0%} CI"
     threshold_text = f"{100 * result.threshold:g}%"
     if not result.comparisons:
-        return f"{best} (the only mode measured)"
+        return f"only {best} has measurements that count: no comparison"
     by_outcome = {outcome: [] for outcome in Outcome}
     for entry in result.comparisons:
         by_outcome[entry.comparison.outcome].append(entry)
