@@ -288,7 +288,7 @@ def _interference_text(answer):
         text += f"; other processes busy meanwhile: {named})"
     else:  # the busy processes started and ended within the runs
         text += ("; no process outlived its run to be named: short-lived "
-                 "processes, such as a build or test commands)")
+                 "processes, such as builds or test commands)")
     return text
 
 

@@ -475,11 +475,11 @@ def overheads(results, table):
                        CONTEXT_SWITCH, "working set per worker (bytes)",
                        "time per switch (µs)",
                        "Context switch on one CPU: threads vs processes")
-    figures += _sharing_bars(runs)
+    figures += _sharing_points(runs)
     return figures
 
 
-def _sharing_bars(runs):
+def _sharing_points(runs):
     """Cost per update of each way of counting (sharing), threads beside
     ranks: the median over the runs that measured it. Points, not bars: a
     run gives one figure, so there is no interval to draw."""
