@@ -135,8 +135,8 @@ def test_a_foreign_load_is_named_and_decides_nothing(tmp_path):
 
 
 def test_a_given_problem_replaces_the_regimes(tmp_path):
-    """--set KERNEL OPTIONS: the problem of bench/modes.sh's old table (any
-    size), one regime, "given"."""
+    """--set KERNEL OPTIONS: a problem of the user's choice (any size), one
+    regime, "given"."""
     out = tmp_path / "given"
     result = main_job(out, "--quick", "--kernels", "matmul montecarlo",
                       "--set", "matmul --n 96", "--set",
