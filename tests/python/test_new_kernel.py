@@ -7,6 +7,7 @@ valgrind, the main job and `parkit report`. Slow (a whole build); it runs in
 the release pass of the test command only."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -146,9 +147,11 @@ def tree(tmp_path_factory):
     (source / "kernels" / "work" / "toy.c").write_text(TOY)
     registry = source / "kernels" / "registry.h"
     text = registry.read_text()
-    assert "  X(footprint)\n" in text
-    registry.write_text(text.replace("  X(footprint)\n",
-                                     "  X(footprint) \\\n  X(toy)\n"))
+    # After the list's last entry (the line that ends it: no backslash).
+    last = re.search(r"^  X\(\w+\)$", text, re.MULTILINE)
+    assert last, "no last X(NAME) line in registry.h"
+    registry.write_text(text[:last.end()] + " \\\n  X(toy)" +
+                        text[last.end():])
     build = root / "build"
     for command in (
             ["cmake", "-S", str(source), "-B", str(build),
