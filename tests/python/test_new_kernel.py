@@ -136,7 +136,8 @@ def tree(tmp_path_factory):
     if shutil.which("git") is None or not os.path.exists(
             os.path.join(SOURCE_DIR, ".git")):
         pytest.skip("needs a git checkout to copy")
-    root = tmp_path_factory.mktemp("with-toy")
+    # No "toy" in the path: pytest's -k below matches directory names too.
+    root = tmp_path_factory.mktemp("with-new-kernel")
     source = root / "source"
     for name in tracked_files():
         target = source / name
@@ -194,7 +195,7 @@ def test_toy_runs_in_every_split_agrees_and_matches_the_layout(tree):
                                "toy and test_file_matches_readme")):
         checked = subprocess.run(
             ["/usr/bin/python3", "-m", "pytest", "-q", "-p",
-             "no:cacheprovider", "-k", selection,
+             "no:cacheprovider", "--rootdir", str(tree[0]), "-k", selection,
              str(tree[0] / "tests" / "python" / module)],
             capture_output=True, text=True, env=matrix_environment(build))
         assert checked.returncode == 0, checked.stdout[-4000:]
