@@ -19,6 +19,7 @@ import numpy as np
 
 from .campaign import disturbed, parse_cpuset
 from .claims import campaign_claims, claims_lines
+from .json_files import write_json
 from .loader import load_results
 from .overheads import overhead_lines
 from .statistics import DEFAULT_THRESHOLD, difference, median_ci, verdict
@@ -293,6 +294,4 @@ def _interference_text(answer):
 
 
 def write_answer_json(answer, path):
-    with open(path + ".tmp", "w") as out:
-        json.dump(answer, out, indent=1, default=float)
-    os.replace(path + ".tmp", path)
+    write_json(answer, path)

@@ -61,6 +61,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .catalogue import load_catalogue
+from .json_files import write_json
 from .key_values import find_line
 from .statistics import Outcome, median_ci, relative_half_width, verdict
 
@@ -491,10 +492,8 @@ class Campaign:
         }
 
     def save(self):
-        path = os.path.join(self.directory, "campaign.json")
-        with open(path + ".tmp", "w") as out:
-            json.dump(self.record(), out, indent=1)
-        os.replace(path + ".tmp", path)
+        write_json(self.record(), os.path.join(self.directory,
+                                               "campaign.json"))
 
     # -- calibration --------------------------------------------------------
     def groups(self):
