@@ -3,6 +3,7 @@
  * statistics, CPU-set formatting and distributed block outputs. */
 #include "check.h"
 #include "cli.h"
+#include "expect.h"
 #include "options.h"
 #include "outputs.h"
 #include "partition.h"
@@ -13,18 +14,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define EXPECT(condition, ...)                                                 \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
-      ++failures;                                                              \
-      fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #condition); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-    }                                                                          \
-  } while (0)
 
 static const parkit_option size_option = {.name = "n",
                                           .type = PARKIT_OPTION_INT,

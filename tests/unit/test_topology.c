@@ -5,24 +5,13 @@
  * whose caches hwloc does not know or reports implausibly. Every expected
  * number is worked out by hand from the description string. */
 #include "check.h"
+#include "expect.h"
 #include "topology.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define EXPECT(condition, ...)                                                 \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
-      ++failures;                                                              \
-      fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #condition); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-    }                                                                          \
-  } while (0)
 
 #define MIB (INT64_C(1) << 20)
 #define KIB (INT64_C(1) << 10)
