@@ -51,6 +51,20 @@ function(roff text out)
   set(${out} "\\&${text}" PARENT_SCOPE)
 endfunction()
 
+# Appends to OUT one .TP entry per element of the catalogue's ARRAY: its
+# KEY in bold, then its TEXT.
+function(roff_tagged_list out array key text)
+  json_indices(indices ${array})
+  set(entries "")
+  foreach(i ${indices})
+    string(JSON tag GET "${catalogue}" ${array} ${i} ${key})
+    string(JSON body GET "${catalogue}" ${array} ${i} ${text})
+    roff("${body}" body)
+    string(APPEND entries ".TP\n.B ${tag}\n${body}\n")
+  endforeach()
+  set(${out} "${${out}}${entries}" PARENT_SCOPE)
+endfunction()
+
 # One option as a .TP entry: "--name TYPE", then its help, default, allowed
 # values and unit.
 function(roff_option path out)
@@ -115,13 +129,7 @@ string(APPEND man "On stdout a run prints a short summary and one \\fBPARKIT\\fR
 string(APPEND man "harnesses (see \\fBTHE KEY=VALUE LINE\\fR).\n")
 
 string(APPEND man ".SH MODES\n")
-json_indices(modes modes)
-foreach(m ${modes})
-  string(JSON name GET "${catalogue}" modes ${m} name)
-  string(JSON description GET "${catalogue}" modes ${m} description)
-  roff("${description}" description)
-  string(APPEND man ".TP\n.B ${name}\n${description}\n")
-endforeach()
+roff_tagged_list(man modes name description)
 
 string(APPEND man ".SH OPTIONS OF EVERY KERNEL\n")
 json_indices(options common_options)
@@ -198,13 +206,7 @@ string(APPEND man "inside quotes \\e\\e, \\e\\(dq, \\en, \\et, \\er and \\exHH a
 string(APPEND man "so a value never breaks the line. The parser: parkit_analysis.key_values.\n")
 
 string(APPEND man ".SH EXIT STATUS\n")
-json_indices(statuses exit_statuses)
-foreach(s ${statuses})
-  string(JSON status GET "${catalogue}" exit_statuses ${s} status)
-  string(JSON meaning GET "${catalogue}" exit_statuses ${s} meaning)
-  roff("${meaning}" meaning)
-  string(APPEND man ".TP\n.B ${status}\n${meaning}\n")
-endforeach()
+roff_tagged_list(man exit_statuses status meaning)
 
 string(APPEND man ".SH ENVIRONMENT\n")
 string(APPEND man ".TP\n.B OMP_NUM_THREADS\nthe default of \\fB\\-\\-threads\\fR.\n")
